@@ -1,0 +1,150 @@
+"""The ``autograder`` command line (see ``autograder --help``)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .course import CourseError, find_course, list_assignments, load_assignment
+from .results import failure_results, render_table, write_json
+
+USAGE_ERROR = 2
+
+
+def _course(args) -> Path:
+    return find_course(Path(args.course) if args.course else None)
+
+
+def cmd_grade(args) -> int:
+    from .grading import grade
+
+    started = time.monotonic()
+    results_path = Path(args.results)
+    max_score = None
+    try:
+        assignment = load_assignment(_course(args), args.assignment)
+        max_score = assignment.total_points
+        results = grade(assignment, Path(args.submission), device=args.device)
+        data = results.to_gradescope()
+    except (CourseError, ValueError) as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        write_json(failure_results(f"The grader is misconfigured: {exc}", max_score), results_path)
+        return USAGE_ERROR
+    except BaseException as exc:  # the results file is written whatever happens
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        print(detail, file=sys.stderr)
+        write_json(failure_results("The grader itself failed; this is not your fault. Your instructor "
+                                   f"has been told.\n{type(exc).__name__}: {exc}",
+                                   max_score, time.monotonic() - started), results_path)
+        if isinstance(exc, KeyboardInterrupt):
+            return 130
+        return 1
+    write_json(data, results_path)
+    if not args.quiet:
+        print(render_table(results))
+        print(f"\n{results.output.splitlines()[0]}  Results: {results_path}  ({results.execution_time:.1f} s)")
+        for note in results.notes:
+            print(f"  note: {note}", file=sys.stderr)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .grading import grade
+
+    assignment = load_assignment(_course(args), args.assignment)
+    submission = args.submission
+    if submission is None:
+        for candidate in (Path(f"{assignment.slug}.py"), Path(f"{assignment.slug}.ipynb")):
+            if candidate.exists():
+                submission = candidate
+                break
+        else:
+            print(f"autograder: no {assignment.slug}.py or {assignment.slug}.ipynb here; "
+                  "give the file to check", file=sys.stderr)
+            return USAGE_ERROR
+    results = grade(assignment, Path(submission), device=args.device, public_only=True)
+    print(f"Public checks for {assignment.title} on {submission}:\n")
+    print(render_table(results))
+    extra = [line for line in results.output.split("\n\n")[1:] if line]
+    for line in extra:
+        print(f"\n{line}")
+    everything = results.score == results.max_score and results.ok
+    print("\nAll public checks pass. Hidden tests run when you submit." if everything else
+          "\nSome checks fail: read the messages above.")
+    return 0 if everything else 1
+
+
+def cmd_validate(args) -> int:
+    from .grading import grade
+
+    root = _course(args)
+    slugs = list_assignments(root) if args.all else [args.assignment]
+    if not slugs or slugs == [None]:
+        print("autograder: name an assignment or pass --all", file=sys.stderr)
+        return USAGE_ERROR
+    failures = 0
+    for slug in slugs:
+        assignment = load_assignment(root, slug)
+        for label, path, want_full in (("solution", assignment.solution, True),
+                                       ("template", assignment.template, False)):
+            results = grade(assignment, path, device=args.device)
+            if want_full:
+                good = results.ok and results.score == results.max_score
+            else:
+                good = results.ok and results.score == 0
+            verdict = "ok" if good else "FAILED"
+            print(f"{slug:<20} {label:<9} {results.score:g}/{results.max_score:g}  "
+                  f"({results.execution_time:.1f} s)  {verdict}")
+            if not good:
+                failures += 1
+                print(render_table(results))
+                print(results.output)
+    return 1 if failures else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p, device: bool = True):
+        p.add_argument("--course", help="folder holding assignments/ and solutions/ (default: found from here)")
+        if device:
+            p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                           help="where student code may run torch work (default: CUDA when available)")
+
+    p = sub.add_parser("grade", help="grade one submission and write results.json")
+    p.add_argument("assignment")
+    p.add_argument("submission", help="a .py file, a .ipynb notebook, a folder or a .zip")
+    p.add_argument("--results", default="results.json", help="where to write results (default ./results.json)")
+    p.add_argument("--quiet", action="store_true", help="print nothing; only write the results file")
+    common(p)
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("check", help="run the public tests on your file (students)")
+    p.add_argument("assignment")
+    p.add_argument("submission", nargs="?", help="default: ./<assignment>.py, else ./<assignment>.ipynb")
+    common(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("validate", help="check that the solution scores full marks and the template 0")
+    p.add_argument("assignment", nargs="?")
+    p.add_argument("--all", action="store_true", help="every assignment of the course")
+    common(p)
+    p.set_defaults(func=cmd_validate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Grade one submission: find its file, run the grader tests against it in a sandbox, and
+collect the results. Used by ``grade``, ``check``, ``validate`` and ``batch``."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from .course import Assignment
+from .plugin import GradingPlugin, run_pytest
+from .proxy import Session
+from .results import Results
+from .sandbox.process import become_subreaper
+from .submission import SubmissionError, locate
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda was asked for, but torch sees no CUDA device here")
+    return device
+
+
+def grade(assignment: Assignment, submission: Path | None, *, device: str = "auto",
+          public_only: bool = False) -> Results:
+    """Run the assignment's grader tests against ``submission``. Never raises for anything
+    the submission does; the judge's own failures are reported in ``Results.ok``."""
+    started = time.monotonic()
+    deadline = started + assignment.deadline
+    become_subreaper()
+    device = resolve_device(device)
+    output: list[str] = []
+    located, load_error = None, None
+    if submission is not None:
+        try:
+            located = locate(Path(submission), assignment.slug)
+            output.extend(located.notes)
+        except SubmissionError as exc:
+            load_error = str(exc)
+    else:
+        load_error = "No submission was given."
+
+    session = Session(located.path if located else None, assignment.slug, assignment.limits, device,
+                      deadline, load_error=load_error)
+    plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline)
+    try:
+        run_pytest(assignment.test_files(public_only), plugin, assignment.folder)
+    finally:
+        session.close()
+        if located:
+            shutil.rmtree(located.path.parent, ignore_errors=True)
+
+    records = list(plugin.records.values())
+    if session.load_failure and session.load_failure.detail not in output:
+        output.append(session.load_failure.detail)
+    problems = list(plugin.problems)
+    if assignment.total_points is not None and not public_only:
+        total = sum(r.max_score for r in records)
+        if abs(total - assignment.total_points) > 1e-9:
+            problems.append(f"the tests add up to {total:g} points, assignment.toml says {assignment.total_points:g}")
+    if not records:
+        problems.append("no graded tests were collected")
+    if problems:
+        output.append("The grader had a problem; your instructor has been told:\n" + "\n".join(problems))
+    passed = sum(r.status == "passed" for r in records)
+    output.insert(0, f"{assignment.title}: {passed} of {len(records)} tests passed.")
+    return Results(
+        tests=records,
+        output="\n\n".join(output),
+        execution_time=time.monotonic() - started,
+        ok=not problems,
+        notes=session.notes + problems + [f"device: {device}"],
+    )

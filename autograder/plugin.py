@@ -1,0 +1,155 @@
+"""The pytest plugin that turns grader tests into Gradescope results.
+
+Grader tests are ordinary pytest tests, marked with their number, name and points::
+
+    @pytest.mark.grade("1.2", "entropy of a fair coin", points=1)
+    def test_fair_coin(student):
+        ...
+
+The plugin gives them the ``student`` fixture (the sandbox proxy) and, in the judge only,
+``reference`` (the reference solution). It records every collected test with its maximum
+before anything runs, so a crashing submission never shrinks the maximum score.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from .checks import GradingFailure
+from .proxy import OutOfTime, Session, Student, StudentFailure, StudentRaised, SubmissionNotLoaded
+
+PUBLIC_FILE = "test_public.py"
+
+
+@dataclass
+class TestRecord:
+    number: str
+    name: str
+    max_score: float
+    visibility: str
+    score: float = 0.0
+    status: str = "failed"
+    output: str = "Not run."
+    ran: bool = False
+
+
+def number_key(number: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else p for p in number.replace("-", ".").split("."))
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class GradingPlugin:
+    def __init__(self, session: Session, solution: Path | None, deadline: float) -> None:
+        self.session = session
+        self.solution = solution
+        self.deadline = deadline
+        self.records: dict[str, TestRecord] = {}
+        self.problems: list[str] = []  # grader-side problems, for the instructor
+        self._reference: ModuleType | None = None
+
+    # ---------------------------------------------------------------- fixtures
+    @pytest.fixture(scope="session")
+    def student(self) -> Student:
+        return Student(self.session)
+
+    @pytest.fixture(scope="session")
+    def reference(self) -> ModuleType:
+        if self.solution is None or not self.solution.exists():
+            pytest.fail("the reference solution is not available here (hidden tests run only in the judge)")
+        if self._reference is None:
+            self._reference = load_module(self.solution, f"_reference_{self.solution.stem}")
+        return self._reference
+
+    # ---------------------------------------------------------------- hooks
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "grade(number, name, points=1, visibility=None): a graded test")
+
+    def pytest_collection_modifyitems(self, session, config, items) -> None:
+        for item in items:
+            mark = item.get_closest_marker("grade")
+            if mark is None or len(mark.args) < 2:
+                self.problems.append(f"{item.nodeid} has no @pytest.mark.grade(number, name, points=...)")
+                continue
+            public = Path(str(item.path)).name == PUBLIC_FILE
+            visibility = mark.kwargs.get("visibility") or ("visible" if public else "after_published")
+            number = str(mark.args[0])
+            if any(r.number == number for r in self.records.values()):
+                self.problems.append(f"test number {number} is used twice")
+            self.records[item.nodeid] = TestRecord(number, str(mark.args[1]),
+                                                   float(mark.kwargs.get("points", 1)), visibility)
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed:
+            self.problems.append(f"collecting {report.nodeid} failed:\n{report.longreprtext[-3000:]}")
+
+    def pytest_runtest_setup(self, item) -> None:
+        self.session.begin_test(item.nodeid)
+        if time.monotonic() >= self.deadline:
+            raise OutOfTime()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        record = self.records.get(item.nodeid)
+        if record is None or (report.when != "call" and not report.failed):
+            return
+        record.ran = True
+        if report.passed and report.when == "call":
+            record.status, record.score, record.output = "passed", record.max_score, ""
+        elif report.skipped:
+            record.status, record.score, record.output = "failed", 0.0, f"Skipped: {report.longreprtext}"
+        elif report.failed:
+            record.status, record.score = "failed", 0.0
+            record.output = self.explain(call.excinfo, record.visibility == "visible")
+
+    def explain(self, excinfo, public: bool) -> str:
+        """The student-facing message for a failure."""
+        exc = excinfo.value if excinfo else None
+        if isinstance(exc, StudentRaised):
+            return exc.detail if public else (
+                f"{exc.public} (Hidden test: the message and input are not shown; "
+                "run your function on your own inputs to find out why.)")
+        if isinstance(exc, SubmissionNotLoaded):
+            return exc.public
+        if isinstance(exc, StudentFailure):
+            return exc.detail if public else exc.public
+        if isinstance(exc, (GradingFailure, AssertionError)):
+            return str(exc) or "Your answer is not right."
+        if exc is not None and excinfo.typename in ("Failed", "Skipped"):
+            return str(exc)
+        text = "".join(traceback.format_exception_only(type(exc), exc)).strip() if exc else "unknown"
+        self.problems.append(f"grader error in a test: {text}")
+        return f"The grader could not check this test (internal error: {text}). Please tell your instructor."
+
+
+def run_pytest(test_files: list[Path], plugin: GradingPlugin, rootdir: Path) -> int:
+    """Run grader tests in this (the judge's) process, silently."""
+    args = [str(p) for p in test_files] + [
+        "-p", "no:cacheprovider", "-p", "no:stepwise", "--import-mode=importlib", "--noconftest",
+        "-o", "addopts=", "-o", "python_files=test_*.py", "--rootdir", str(rootdir),
+        "-q", "--tb=no", "--no-header", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    sink = io.StringIO()
+    with redirect_stdout(sink), redirect_stderr(sink):
+        code = pytest.main(args, plugins=[plugin])
+    if int(code) in (int(pytest.ExitCode.INTERNAL_ERROR), int(pytest.ExitCode.USAGE_ERROR)):
+        plugin.problems.append(f"pytest exited with {code!r}:\n{sink.getvalue()[-3000:]}")
+    sys.stdout.flush()
+    return int(code)

@@ -1,0 +1,264 @@
+"""The ``student`` object grader tests talk to: every call runs in the sandboxed child.
+
+``student.entropy(p)`` sends ``p`` to the child, which calls the submission's ``entropy``
+and sends back plain arrays; the judge rebuilds fresh tensors from them. The session
+restarts the child after a crash or hang, and remembers which function broke so that its
+later tests fail at once instead of waiting out the timeout again.
+"""
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .sandbox import child as wire
+from .sandbox.process import Child, ChildGone, Limits
+
+
+# --------------------------------------------------------------------------- failures
+class StudentFailure(Exception):
+    """Something went wrong in student code. ``public`` is safe to show for hidden tests."""
+
+    def __init__(self, function: str | None, public: str, detail: str = "") -> None:
+        super().__init__(public)
+        self.function = function
+        self.public = public
+        self.detail = detail or public
+
+
+class NotImplementedByStudent(StudentFailure):
+    def __init__(self, function: str) -> None:
+        super().__init__(function, f"`{function}` is not implemented yet (it raises NotImplementedError).")
+
+
+class MissingFunction(StudentFailure):
+    def __init__(self, function: str) -> None:
+        super().__init__(function, f"Your submission defines no function `{function}`. "
+                                   "Check its name against the template.")
+
+
+class StudentRaised(StudentFailure):
+    def __init__(self, function: str, type_name: str, message: str, tb: str) -> None:
+        where = f"`{function}` raised {type_name}"
+        super().__init__(function, f"{where}.", f"{where}: {message}\n{_short_traceback(tb)}".rstrip())
+        self.type_name = type_name
+
+
+class StudentCrashed(StudentFailure):
+    def __init__(self, function: str, reason: str, kind: str, earlier: bool = False) -> None:
+        text = f"Calling `{function}` failed: {reason}."
+        if earlier:
+            text = f"Not run: `{function}` already failed in an earlier test ({reason})."
+        super().__init__(function, text)
+        self.kind = kind
+        self.reason = reason
+
+
+class SubmissionNotLoaded(StudentFailure):
+    """The whole submission failed to load: the details go once at the top of the results."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, "Not run: your submission could not be loaded (see the message at the top).",
+                         message)
+
+
+class OutOfTime(StudentFailure):
+    def __init__(self) -> None:
+        super().__init__(None, "Not run: the grader's overall time limit was reached before this test.")
+
+
+def _short_traceback(tb: str) -> str:
+    """The student's own frames only: the child's plumbing is noise to them."""
+    lines = tb.splitlines()
+    keep, skip = [], False
+    for line in lines:
+        if line.strip().startswith('File "') and "_grader_child.py" in line:
+            skip = True
+            continue
+        if skip and line.startswith("    ") and not line.strip().startswith('File "'):
+            continue
+        skip = False
+        keep.append(line)
+    return "\n".join(keep[-15:])
+
+
+# --------------------------------------------------------------------------- session
+@dataclass
+class CallResult:
+    value: Any
+    tensors: list = field(default_factory=list)  # device / requires_grad / grad_fn of returned tensors
+    mutated: list = field(default_factory=list)  # positions of tensor arguments changed in place
+
+
+@dataclass
+class Helper:
+    """Grader code that runs in the child next to the submission (public, never secret)."""
+
+    name: str
+    source: str
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Helper":
+        path = Path(path)
+        return cls(path.stem, path.read_text())
+
+
+class Session:
+    def __init__(self, submission: Path | None, module: str, limits: Limits, device: str,
+                 deadline: float, load_error: str | None = None) -> None:
+        self.submission = submission
+        self.module = module
+        self.limits = limits
+        self.device = device
+        self.deadline = deadline
+        self.child: Child | None = None
+        self.broken: dict[str, StudentCrashed] = {}
+        self.load_failure: SubmissionNotLoaded | None = (
+            SubmissionNotLoaded(load_error) if load_error else None)
+        self.test_id = ""
+        self.calls_in_test = 0
+        self.notes: list[str] = []  # for the instructor: sandbox facts, restarts
+        self.started_children = 0
+
+    # ---------------------------------------------------------------- bookkeeping
+    def begin_test(self, test_id: str) -> None:
+        self.test_id = test_id
+        self.calls_in_test = 0
+
+    def _seed(self) -> int:
+        self.calls_in_test += 1
+        return zlib.crc32(f"{self.test_id}#{self.calls_in_test}".encode())
+
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def close(self) -> None:
+        if self.child is not None:
+            self.child.close()
+            self.child = None
+
+    def student_output(self) -> str:
+        return self.child.log.text() if self.child else ""
+
+    # ---------------------------------------------------------------- child life
+    def _ensure_child(self) -> Child:
+        if self.load_failure:
+            raise self.load_failure
+        if self.child is not None and self.child.alive():
+            return self.child
+        self.close()
+        child = Child(self.submission, self.module, self.limits, self.device, seed=0)
+        self.started_children += 1
+        try:
+            hello = child.start(timeout=max(1.0, min(self.limits.call_timeout + 60, self.time_left())))
+        except ChildGone as gone:
+            log = child.log.text().strip()
+            child.close()
+            if gone.kind == "timeout":
+                text = "Your submission did not finish loading in time (does it run long work at import?)."
+            else:
+                text = f"Your submission could not be loaded: {gone.reason}."
+            if log:
+                text += f"\nIts output:\n{log[-1500:]}"
+            self.load_failure = SubmissionNotLoaded(text)
+            raise self.load_failure from None
+        if not hello.get("ok"):
+            err = hello.get("error") or {}
+            child.close()
+            self.load_failure = SubmissionNotLoaded(
+                f"Your submission could not be imported: {err.get('type')}: {err.get('message')}\n"
+                f"{_short_traceback(err.get('traceback', ''))}".rstrip())
+            raise self.load_failure
+        if self.started_children == 1:
+            notes = hello.get("notes", {})
+            self.notes.append(f"sandbox: student code ran as uid {notes.get('user')}, "
+                              f"network {notes.get('network')}")
+            if notes.get("user") == 0:
+                self.notes.append("WARNING: student code ran as root: no sandbox user can read this "
+                                  "Python installation (see autograder.sandbox.process.can_run_python)")
+        self.child = child
+        return child
+
+    # ---------------------------------------------------------------- calls
+    def call(self, fn: str, args: tuple, kwargs: dict, *, helper: Helper | None = None,
+             entry: str | None = None, timeout: float | None = None) -> CallResult:
+        if fn in self.broken:
+            old = self.broken[fn]
+            raise StudentCrashed(fn, old.reason, old.kind, earlier=True)
+        wanted = timeout if timeout is not None else self.limits.call_timeout
+        left = self.time_left()
+        if left <= 0:
+            raise OutOfTime()
+        child = self._ensure_child()
+        message = {
+            "op": "call", "fn": fn, "seed": self._seed(),
+            "args": [wire.encode(a) for a in args],
+            "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
+        }
+        if helper is not None:
+            message["helper"] = {"name": helper.name, "source": helper.source, "entry": entry}
+        try:
+            reply = child.call(message, min(wanted, left))
+        except ChildGone as gone:
+            self.close()
+            if gone.kind == "timeout" and left < wanted:
+                raise OutOfTime() from None
+            crash = StudentCrashed(fn, gone.reason, gone.kind)
+            self.broken[fn] = crash
+            self.notes.append(f"child restarted after `{fn}`: {gone.reason}")
+            raise crash from None
+        if not reply.get("ok"):
+            raise _failure_from_error(fn, reply.get("error") or {})
+        try:
+            value = wire.decode(reply.get("value"), max_elements=self.limits.max_reply_mb * 2**18)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StudentCrashed(fn, f"it returned something the grader cannot read ({exc})", "protocol") from None
+        mutated = reply.get("mutated", [])
+        return CallResult(value, wire.tensor_metas(reply.get("value")),
+                          mutated if isinstance(mutated, list) else [])
+
+
+def _failure_from_error(fn: str, err: dict) -> Exception:
+    kind = err.get("kind")
+    if kind == "missing":
+        return MissingFunction(fn)
+    if kind == "not_implemented":
+        return NotImplementedByStudent(fn)
+    if kind == "grader":
+        return RuntimeError(f"the child could not decode the grader's arguments: {err.get('message')}")
+    if kind == "exit":
+        return StudentRaised(fn, "SystemExit", "your code called sys.exit() or exit()", "")
+    return StudentRaised(fn, str(err.get("type", "Exception")), str(err.get("message", "")),
+                         str(err.get("traceback", "")))
+
+
+class Student:
+    """What grader tests see as ``student``: attribute access calls the submission.
+
+    ``student.f(x)`` returns ``f``'s value; ``student.call("f", x)`` returns a
+    :class:`CallResult` with facts about returned tensors and mutated arguments;
+    ``student.run(helper, "entry", ..., function="f")`` runs grader code in the child.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._session.call(name, args, kwargs).value
+
+        return call
+
+    def call(self, fn: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> CallResult:
+        return self._session.call(fn, args, kwargs, timeout=timeout)
+
+    def run(self, helper: Helper, entry: str, *args: Any, function: str,
+            timeout: float | None = None, **kwargs: Any) -> CallResult:
+        """Run ``entry(submission_module, *args, **kwargs)`` from grader helper code in the
+        child; failures are charged to the student function ``function``."""
+        return self._session.call(function, args, kwargs, helper=helper, entry=entry, timeout=timeout)

@@ -1,0 +1,89 @@
+"""Gradescope's results.json, written by the judge only, and a readable score table."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .plugin import TestRecord, number_key
+
+
+@dataclass
+class Results:
+    tests: list[TestRecord]
+    output: str = ""
+    execution_time: float = 0.0
+    ok: bool = True  # False when the grader itself failed (not the student)
+    notes: list[str] = field(default_factory=list)  # for the instructor only
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    def sorted_tests(self) -> list[TestRecord]:
+        return sorted(self.tests, key=lambda t: number_key(t.number))
+
+    def to_gradescope(self) -> dict:
+        return {
+            "score": self.score,
+            "execution_time": round(self.execution_time, 3),
+            "output": self.output,
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [
+                {
+                    "name": t.name,
+                    "number": t.number,
+                    "score": t.score,
+                    "max_score": t.max_score,
+                    "status": "passed" if t.status == "passed" else "failed",
+                    "visibility": t.visibility,
+                    "output": t.output,
+                }
+                for t in self.sorted_tests()
+            ],
+        }
+
+
+def write_json(data: dict, path: Path) -> None:
+    """Write atomically, so a reader never sees half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".results-", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh, indent=2)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def failure_results(message: str, max_score: float | None, elapsed: float = 0.0) -> dict:
+    """What is written when the grader itself fails: a valid file with a message."""
+    tests = []
+    if max_score:
+        tests.append({"name": "Grading could not run", "number": "0", "score": 0.0,
+                      "max_score": float(max_score), "status": "failed", "visibility": "visible",
+                      "output": message})
+    return {"score": 0.0, "execution_time": round(elapsed, 3), "output": message,
+            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+
+
+def render_table(results: Results, *, show_output: bool = True, width: int = 100) -> str:
+    rows = []
+    for t in results.sorted_tests():
+        mark = "PASS" if t.status == "passed" else "FAIL"
+        score = f"{t.score:g}/{t.max_score:g}"
+        rows.append(f"  {t.number:<6} {mark}  {score:>7}  {t.name}")
+        if show_output and t.output and t.status != "passed":
+            for line in t.output.splitlines()[:12]:
+                rows.append(f"         | {line[:width]}")
+    rows.append(f"  {'':<6} total  {results.score:g}/{results.max_score:g}")
+    return "\n".join(rows)
+
+
+__all__ = ["Results", "write_json", "failure_results", "render_table", "asdict"]

@@ -1,0 +1,134 @@
+"""Entropy, cross-entropy and the asymmetry of the KL divergence.
+
+Fill in every function marked TODO. Conventions (all functions):
+
+* Inputs are ``torch.Tensor``s of probabilities over the LAST dimension; leading
+  dimensions are batch dimensions and are kept: an input of shape ``(..., K)`` gives an
+  output of shape ``(...)``. The output has the input's dtype and device.
+* Logarithms are natural (nats) unless ``base`` is given: ``log_b x = ln x / ln b``.
+* ``0 log 0 = 0``: outcomes with ``p_k = 0`` add nothing. Where some ``p_k > 0`` has
+  ``q_k = 0`` the answer is ``+inf``. Do not clip probabilities with an epsilon.
+* Never modify an input in place.
+
+Check your work with ``autograder check kl_asymmetry kl_asymmetry.py``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+
+def entropy(p: Tensor, base: float = math.e) -> Tensor:
+    r"""Entropy of the distributions in ``p``: the expected surprise.
+
+    .. math::  H(p) = -\sum_k p_k \log p_k \qquad (0 \log 0 = 0)
+
+    Args:
+        p: probabilities, shape ``(..., K)``, each row summing to 1.
+        base: base of the logarithm (``math.e`` gives nats, ``2`` gives bits).
+
+    Returns:
+        ``H(p)``, shape ``(...)``.
+    """
+    # TODO: compute -sum_k p_k log p_k over the last dimension, with 0 log 0 = 0
+    raise NotImplementedError
+
+
+def cross_entropy(p: Tensor, q: Tensor, base: float = math.e) -> Tensor:
+    r"""Cross-entropy of ``q`` relative to ``p``: the expected surprise under ``q`` of draws from ``p``.
+
+    .. math::  H(p, q) = \mathbb{E}_{x \sim p}\left[\log \frac{1}{q(x)}\right] = -\sum_k p_k \log q_k
+
+    Terms with ``p_k = 0`` add 0 (even where ``q_k = 0``); a ``p_k > 0`` with
+    ``q_k = 0`` makes the result ``+inf``.
+
+    Args:
+        p: the distribution the outcomes are drawn from, shape ``(..., K)``.
+        q: the distribution used to code them, same shape.
+        base: base of the logarithm.
+
+    Returns:
+        ``H(p, q)``, shape ``(...)``.
+    """
+    # TODO: compute -sum_k p_k log q_k over the last dimension
+    raise NotImplementedError
+
+
+def kl_divergence(p: Tensor, q: Tensor, base: float = math.e) -> Tensor:
+    r"""Kullback-Leibler divergence of ``q`` from ``p``.
+
+    .. math::  \mathrm{KL}(p \,\|\, q) = \sum_k p_k \log \frac{p_k}{q_k} = H(p, q) - H(p)
+
+    Same conventions as :func:`cross_entropy`: ``+inf`` where some ``p_k > 0`` has
+    ``q_k = 0``; terms with ``p_k = 0`` add 0.
+
+    Returns:
+        ``KL(p || q)``, shape ``(...)``.
+    """
+    # TODO: compute sum_k p_k log(p_k / q_k) over the last dimension
+    raise NotImplementedError
+
+
+def discussion_example() -> tuple[float, float]:
+    """The example of Discussion 13, 1(a): ``p`` puts probability (0.5, 0.5) on the outcomes
+    (+1, -1) and ``q`` puts (0.1, 0.9) on them.
+
+    Returns:
+        ``(KL(p || q), KL(q || p))`` in nats, as two numbers. They differ: KL is not symmetric.
+    """
+    # TODO: return (KL(p || q), KL(q || p)) for this example
+    raise NotImplementedError
+
+
+def mixture_log_prob(x: Tensor, weights: Tensor, means: Tensor, stds: Tensor) -> Tensor:
+    r"""Log density of the 1-D Gaussian mixture :math:`p(x) = \sum_i w_i \mathcal{N}(x; m_i, s_i^2)`
+    at every point of ``x`` (any shape). Provided for you; not graded."""
+    x = x.unsqueeze(-1)
+    log_normal = -0.5 * ((x - means) / stds) ** 2 - torch.log(stds) - 0.5 * math.log(2 * math.pi)
+    return torch.logsumexp(torch.log(weights) + log_normal, dim=-1)
+
+
+def fit_forward_kl(weights: Tensor, means: Tensor, stds: Tensor) -> tuple[float, float]:
+    r"""The Gaussian :math:`\mathcal{N}(\mu, \sigma^2)` that minimises the forward KL
+    :math:`\mathrm{KL}(p \,\|\, \mathcal{N}(\mu, \sigma^2))` for the mixture
+    :math:`p = \sum_i w_i \mathcal{N}(m_i, s_i^2)`.
+
+    Minimising the forward KL is the same as minimising the cross-entropy
+    :math:`H(p, \mathcal{N})`, which matches the moments of ``p`` (mass-covering):
+
+    .. math::  \mu = \sum_i w_i m_i, \qquad \sigma^2 = \sum_i w_i (s_i^2 + m_i^2) - \mu^2
+
+    Args:
+        weights, means, stds: 1-D tensors of equal length; weights positive, summing to 1.
+
+    Returns:
+        ``(mu, sigma)`` as numbers (``sigma`` is a standard deviation, not a variance).
+    """
+    # TODO: match the mean and the variance of the mixture
+    raise NotImplementedError
+
+
+def fit_reverse_kl(weights: Tensor, means: Tensor, stds: Tensor,
+                   init_mu: float, init_sigma: float) -> tuple[float, float]:
+    r"""A local minimum of the reverse KL :math:`\mathrm{KL}(\mathcal{N}(\mu, \sigma^2) \,\|\, p)`,
+    found by gradient descent started at ``(init_mu, init_sigma)``.
+
+    .. math::  \mathrm{KL}(\mathcal{N} \,\|\, p) = -H(\mathcal{N}) - \mathbb{E}_{x \sim \mathcal{N}}[\log p(x)],
+               \qquad H(\mathcal{N}) = \tfrac12 \ln(2 \pi e \sigma^2)
+
+    The reverse KL is mode-seeking: when the mixture's modes are far apart, the fit
+    settles on one of them (the one whose basin it starts in) instead of covering both.
+    There is no closed form. Optimise over :math:`(\mu, \log\sigma)` so that
+    :math:`\sigma` stays positive; estimate the expectation by quadrature or with a fixed
+    set of many standard-normal draws, :math:`x = \mu + \sigma \varepsilon`
+    (reparameterization). The grader accepts any point where the gradient with respect to
+    :math:`(\mu, \log\sigma)` is near zero (norm below 0.05), there is no descent
+    direction, and the KL is no larger than at the start.
+
+    Returns:
+        ``(mu, sigma)`` as numbers.
+    """
+    # TODO: gradient descent on (mu, log sigma) of the reverse KL
+    raise NotImplementedError
