@@ -104,6 +104,22 @@ def cmd_validate(args) -> int:
     return 1 if failures else 0
 
 
+def cmd_templates(args) -> int:
+    from .templates import template_for, write_templates
+
+    root = _course(args)
+    if args.check:
+        stale = [s.name for s in sorted((root / "solutions").glob("*.py"))
+                 if not (root / "student_template" / s.name).exists()
+                 or (root / "student_template" / s.name).read_text() != template_for(s)]
+        for name in stale:
+            print(f"student_template/{name} is out of date; run `autograder templates`")
+        return 1 if stale else 0
+    for path in write_templates(root):
+        print(f"wrote {path.relative_to(root)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every assignment of the course")
     common(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("templates", help="regenerate student_template/ from solutions/ (course authors)")
+    p.add_argument("--check", action="store_true", help="only report templates that are out of date")
+    common(p, device=False)
+    p.set_defaults(func=cmd_templates)
     return parser
 
 

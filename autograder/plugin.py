@@ -66,6 +66,11 @@ class GradingPlugin:
         return Student(self.session)
 
     @pytest.fixture(scope="session")
+    def device(self) -> str:
+        """Where the child runs torch work: "cpu" or "cuda" (resolved from --device)."""
+        return self.session.device
+
+    @pytest.fixture(scope="session")
     def reference(self) -> ModuleType:
         if self.solution is None or not self.solution.exists():
             pytest.fail("the reference solution is not available here (hidden tests run only in the judge)")
