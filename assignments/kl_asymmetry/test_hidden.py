@@ -62,10 +62,13 @@ def test_entropy_base(student, reference):
 
 
 @pytest.mark.grade("2.5", "entropy: the input is not modified", points=1)
-def test_entropy_no_mutation(student):
+def test_entropy_no_mutation(student, reference):
     p = simplex(3, 5, seed=4, zeros=0.3)
-    if student.call("entropy", p).mutated:
+    result = student.call("entropy", p)
+    if result.mutated:
         fail("entropy changed its input p in place; compute on new tensors instead.")
+    got = expect_tensor(result.value, what="entropy(p)", shape=(3,))
+    expect_close(got, reference.entropy(p.double()), what="H(p)", rtol=1e-4, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- cross-entropy
@@ -109,10 +112,13 @@ def test_cross_entropy_base(student, reference):
 
 
 @pytest.mark.grade("2.10", "cross-entropy: inputs are not modified", points=1)
-def test_cross_entropy_no_mutation(student):
+def test_cross_entropy_no_mutation(student, reference):
     p, q = simplex(3, 5, seed=9, zeros=0.3), simplex(3, 5, seed=10)
-    if student.call("cross_entropy", p, q).mutated:
+    result = student.call("cross_entropy", p, q)
+    if result.mutated:
         fail("cross_entropy changed an input in place; compute on new tensors instead.")
+    got = expect_tensor(result.value, what="cross_entropy(p, q)", shape=(3,))
+    expect_close(got, reference.cross_entropy(p.double(), q.double()), what="H(p, q)", rtol=1e-4, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- KL
@@ -163,10 +169,14 @@ def test_kl_base(student, reference):
 
 
 @pytest.mark.grade("2.16", "KL: inputs are not modified", points=1)
-def test_kl_no_mutation(student):
+def test_kl_no_mutation(student, reference):
     p, q = simplex(3, 5, seed=18, zeros=0.3), simplex(3, 5, seed=19)
-    if student.call("kl_divergence", p, q).mutated:
+    result = student.call("kl_divergence", p, q)
+    if result.mutated:
         fail("kl_divergence changed an input in place; compute on new tensors instead.")
+    got = expect_tensor(result.value, what="kl_divergence(p, q)", shape=(3,))
+    expect_close(got, reference.kl_divergence(p.double(), q.double()), what="KL(p || q)", rtol=1e-4,
+                 atol=kl_atol(reference, p, q, torch.float32))
 
 
 # ----------------------------------------------------------------------------- fits
