@@ -104,6 +104,21 @@ def cmd_validate(args) -> int:
     return 1 if failures else 0
 
 
+def cmd_build(args) -> int:
+    from .build import build
+
+    root = _course(args)
+    slugs = list_assignments(root) if args.all else [args.assignment]
+    if slugs == [None]:
+        print("autograder: name an assignment or pass --all", file=sys.stderr)
+        return USAGE_ERROR
+    out = Path(args.out)
+    for slug in slugs:
+        for path in build(load_assignment(root, slug), out):
+            print(f"wrote {path}  ({path.stat().st_size / 1024:.0f} KB)")
+    return 0
+
+
 def cmd_templates(args) -> int:
     from .templates import template_for, write_templates
 
@@ -149,6 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every assignment of the course")
     common(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("build", help="Gradescope autograder zip and student bundle per assignment")
+    p.add_argument("assignment", nargs="?")
+    p.add_argument("--all", action="store_true", help="every assignment of the course")
+    p.add_argument("--out", default="dist", help="output folder (default: dist)")
+    common(p, device=False)
+    p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("templates", help="regenerate student_template/ from solutions/ (course authors)")
     p.add_argument("--check", action="store_true", help="only report templates that are out of date")

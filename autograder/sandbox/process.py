@@ -24,6 +24,13 @@ from pathlib import Path
 from . import child as wire
 
 CHILD_SCRIPT = Path(wire.__file__)
+
+
+def interpreter() -> Path:
+    """This Python, with symlinked folders resolved but the binary's name kept, so a virtual
+    environment reached through a link (``.venv -> /opt/venv``) is still found by its path."""
+    exe = Path(sys.executable)
+    return exe.parent.resolve() / exe.name
 PR_SET_CHILD_SUBREAPER = 36
 SANDBOX_USERS = ("autograder-student", "nobody")
 
@@ -120,7 +127,7 @@ def can_run_python(uid: int, gid: int) -> bool:
     """Can ``uid`` reach the interpreter, the standard library, torch and numpy?"""
     import importlib.util
 
-    paths = [Path(sys.executable), Path(os.__file__).parent]
+    paths = [interpreter(), Path(os.__file__).parent]
     for name in ("torch", "numpy"):
         spec = importlib.util.find_spec(name)
         if spec and spec.origin:
@@ -200,7 +207,7 @@ class Child:
         import json
 
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", str(self.workdir / "_grader_child.py"), json.dumps(options)],
+            [str(interpreter()), "-I", str(self.workdir / "_grader_child.py"), json.dumps(options)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             pass_fds=(req_r, resp_w), cwd=str(self.workdir), env=env, start_new_session=True,
         )

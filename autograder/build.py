@@ -1,0 +1,186 @@
+"""``autograder build``: per assignment, a Gradescope autograder zip and a student bundle.
+
+Gradescope zip (its autograder specification: ``setup.sh`` and ``run_autograder`` at the
+root; the zip is unpacked into ``/autograder/source``)::
+
+    setup.sh  run_autograder  requirements.txt
+    autograder/                 the engine, run from here (never installed into site-packages)
+    assignments/<slug>/         statement, config, public and hidden tests
+    solutions/<slug>.py         the reference
+
+``setup.sh`` makes ``source/`` readable by root only, so the unprivileged user that runs
+student code can read neither the reference nor the hidden tests.
+
+Student bundle: ``<slug>/`` with the template, the statement, the engine (which holds no
+reference code), the public tests, and a README with the one line that runs them.
+"""
+from __future__ import annotations
+
+import stat
+import zipfile
+from pathlib import Path
+
+from .course import Assignment
+from .templates import template_for
+
+ENGINE = Path(__file__).resolve().parent
+HIDDEN_FILES = ("test_hidden.py",)
+HIDDEN_PREFIX = "hidden_"
+
+REQUIREMENTS = """\
+numpy>=1.24
+pytest>=7.4
+nbformat>=5.9
+tomli>=2.0; python_version < "3.11"
+"""
+
+SETUP_SH = r"""#!/usr/bin/env bash
+# Gradescope runs this once, as root, when the autograder image is built.
+# Environment (all optional):
+#   AUTOGRADER_PYTHON         interpreter to install into and grade with (default: python3)
+#   AUTOGRADER_TORCH_VERSION  torch version to install if torch is missing (default: 2.13.0)
+#   AUTOGRADER_TORCH_INDEX    package index for torch (default: PyTorch's CPU index, since
+#                             Gradescope has no GPU)
+set -euo pipefail
+SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PY="${AUTOGRADER_PYTHON:-python3}"
+TORCH_VERSION="${AUTOGRADER_TORCH_VERSION:-2.13.0}"
+TORCH_INDEX="${AUTOGRADER_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
+
+have() { "$PY" -c "import $1" >/dev/null 2>&1; }
+
+if have torch; then
+    echo "setup: torch already importable, not installing it"
+else
+    "$PY" -m pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}"
+fi
+missing=0
+for module in numpy pytest nbformat; do have "$module" || missing=1; done
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || have tomli || missing=1
+if [ "$missing" = 1 ]; then
+    "$PY" -m pip install --no-cache-dir -r "$SOURCE/requirements.txt"
+else
+    echo "setup: numpy, pytest, nbformat already importable"
+fi
+
+if [ "$(id -u)" = 0 ]; then
+    # The account that runs student code: no home, no shell, no password.
+    if ! id autograder-student >/dev/null 2>&1; then
+        useradd --system --no-create-home --shell /usr/sbin/nologin autograder-student 2>/dev/null \
+            || adduser --system --no-create-home --disabled-login autograder-student
+    fi
+    # Reference solutions, hidden tests and the engine: root only.
+    chown -R root:root "$SOURCE"
+    chmod -R go-rwx "$SOURCE"
+fi
+echo "setup: done"
+"""
+
+RUN_AUTOGRADER = r"""#!/usr/bin/env bash
+# Gradescope copies this to /autograder/run_autograder and runs it for each submission.
+# AUTOGRADER_ROOT (default /autograder) holds source/, submission/ and results/, so the
+# whole thing can be rehearsed in a temporary folder.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+PY="${AUTOGRADER_PYTHON:-python3}"
+SOURCE="$ROOT/source"
+RESULTS="$ROOT/results/results.json"
+mkdir -p "$ROOT/results"
+rm -f "$RESULTS"
+cd "$SOURCE" || exit 0
+PYTHONPATH="$SOURCE" "$PY" -m autograder grade "@SLUG@" "$ROOT/submission" \
+    --course "$SOURCE" --results "$RESULTS" --device cpu
+status=$?
+if [ ! -s "$RESULTS" ]; then
+    # Even when Python itself cannot start, Gradescope gets a valid results file.
+    cat > "$RESULTS" <<JSON
+{"score": 0, "output": "The autograder failed to run (exit status $status). This is not your fault; please tell your instructor.", "tests": []}
+JSON
+fi
+exit 0
+"""
+
+STUDENT_README = """\
+# {title}
+
+1. Read the statement in `README.md`.
+2. Fill in every `TODO` in `{slug}.py`.
+3. Check your work with the public tests (needs Python 3.10+ with torch, numpy, pytest, nbformat:
+   `pip install -r requirements.txt`, plus torch):
+
+       python -m autograder check {slug}
+
+4. Submit `{slug}.py` (or your notebook) on Gradescope. Hidden tests run there.
+"""
+
+
+def _add_tree(zf: zipfile.ZipFile, folder: Path, arcroot: str, skip=lambda p: False) -> None:
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if "__pycache__" in rel.parts or path.suffix == ".pyc" or skip(path):
+            continue
+        if path.is_file():
+            zf.write(path, f"{arcroot}/{rel.as_posix()}")
+
+
+def _add_text(zf: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, text)
+
+
+def _engine_skip(path: Path) -> bool:
+    return "build_digits" in path.name  # needs scikit-learn; not needed to grade
+
+
+def _student_engine_skip(path: Path) -> bool:
+    """Students get what `check` needs, not the course-authoring tools."""
+    return _engine_skip(path) or path.name in ("build.py", "templates.py")
+
+
+def is_hidden(path: Path) -> bool:
+    return path.name in HIDDEN_FILES or path.name.startswith(HIDDEN_PREFIX)
+
+
+def build_gradescope_zip(assignment: Assignment, out: Path) -> Path:
+    target = out / assignment.slug / f"{assignment.slug}-gradescope.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        _add_text(zf, "setup.sh", SETUP_SH, executable=True)
+        _add_text(zf, "run_autograder", RUN_AUTOGRADER.replace("@SLUG@", assignment.slug), executable=True)
+        _add_text(zf, "requirements.txt", REQUIREMENTS)
+        _add_tree(zf, ENGINE, "autograder", skip=_engine_skip)
+        _add_tree(zf, assignment.folder, f"assignments/{assignment.slug}")
+        zf.write(assignment.solution, f"solutions/{assignment.slug}.py")
+    return target
+
+
+def build_student_bundle(assignment: Assignment, out: Path) -> Path:
+    target = out / assignment.slug / f"{assignment.slug}-student.zip"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    root = assignment.slug
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        _add_text(zf, f"{root}/{assignment.slug}.py", template_for(assignment.solution))
+        _add_text(zf, f"{root}/HOW-TO-CHECK.md", STUDENT_README.format(title=assignment.title, slug=assignment.slug))
+        _add_text(zf, f"{root}/requirements.txt", REQUIREMENTS)
+        if assignment.statement.exists():
+            zf.write(assignment.statement, f"{root}/README.md")
+        _add_tree(zf, ENGINE, f"{root}/autograder", skip=_student_engine_skip)
+        _add_tree(zf, assignment.folder, f"{root}/assignments/{assignment.slug}", skip=is_hidden)
+    return target
+
+
+def build(assignment: Assignment, out: Path) -> list[Path]:
+    return [build_gradescope_zip(assignment, out), build_student_bundle(assignment, out)]
+
+
+def extract(archive: Path, folder: Path) -> None:
+    """Unzip keeping the executable bits (``zipfile`` alone drops them)."""
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            path = Path(zf.extract(info, folder))
+            mode = (info.external_attr >> 16) & 0o777
+            if mode and path.is_file():
+                path.chmod(mode)
+
+

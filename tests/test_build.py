@@ -1,0 +1,169 @@
+"""`autograder build`: the Gradescope zip rehearsed as Gradescope runs it, and the student bundle."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+SLUG = "kl_asymmetry"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from autograder.build import build
+    from autograder.course import load_assignment
+
+    out = tmp_path_factory.mktemp("dist")
+    gradescope, student = build(load_assignment(ROOT, SLUG), out)
+    return gradescope, student
+
+
+def _interpreter() -> str:
+    from autograder.sandbox.process import interpreter
+
+    return str(interpreter())
+
+
+def _can_drop_privileges() -> bool:
+    from autograder.sandbox.process import sandbox_user
+
+    return sandbox_user() is not None
+
+
+@pytest.fixture(scope="module")
+def gradescope_root(built, tmp_path_factory):
+    """An /autograder look-alike after setup.sh ran: source/, submission/, results/."""
+    from autograder.build import extract
+
+    root = tmp_path_factory.mktemp("autograder")
+    root.chmod(0o755)
+    extract(built[0], root / "source")
+    env = dict(os.environ, AUTOGRADER_PYTHON=_interpreter())
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    assert "torch already importable" in setup.stdout
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    return root
+
+
+def run_autograder(root: Path, files: dict[str, str]) -> dict:
+    submission = root / "submission"
+    shutil.rmtree(submission, ignore_errors=True)
+    submission.mkdir()
+    for name, text in files.items():
+        (submission / name).write_text(text)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=_interpreter())
+    proc = subprocess.run(["bash", str(root / "run_autograder")], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def tree_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def test_zip_layout(built):
+    with zipfile.ZipFile(built[0]) as zf:
+        names = set(zf.namelist())
+        assert {"setup.sh", "run_autograder", f"solutions/{SLUG}.py", f"assignments/{SLUG}/test_hidden.py",
+                "autograder/cli.py", "autograder/sandbox/child.py"} <= names
+        assert (zf.getinfo("run_autograder").external_attr >> 16) & 0o111
+
+
+def test_student_bundle_has_no_reference_code_and_runs_check(built, tmp_path):
+    from autograder.build import extract
+    from autograder.templates import template_for
+
+    with zipfile.ZipFile(built[1]) as zf:
+        names = zf.namelist()
+    assert not [n for n in names if "solutions/" in n or "test_hidden" in n]
+    extract(built[1], tmp_path)
+    folder = tmp_path / SLUG
+    assert (folder / f"{SLUG}.py").read_text() == template_for(ROOT / "solutions" / f"{SLUG}.py")
+    assert "BEGIN SOLUTION" not in "".join(p.read_text() for p in folder.rglob("*.py"))
+    # the one line from HOW-TO-CHECK.md, run inside the bundle: the template fails the checks
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([_interpreter(), "-m", "autograder", "check", SLUG], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "not implemented" in proc.stdout
+    # ...and the solution, dropped in, passes them
+    shutil.copy(ROOT / "solutions" / f"{SLUG}.py", folder / f"{SLUG}.py")
+    proc = subprocess.run([_interpreter(), "-m", "autograder", "check", SLUG], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_rehearsal_solution_full_marks(gradescope_root):
+    data = run_autograder(gradescope_root, {f"{SLUG}.py": (ROOT / "solutions" / f"{SLUG}.py").read_text()})
+    assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 41
+    assert all(t["status"] == "passed" for t in data["tests"])
+
+
+def test_rehearsal_template_zero(gradescope_root):
+    data = run_autograder(gradescope_root, {f"{SLUG}.py": (ROOT / "student_template" / f"{SLUG}.py").read_text()})
+    assert data["score"] == 0 and sum(t["max_score"] for t in data["tests"]) == 41
+
+
+def test_rehearsal_no_file_lists_what_was_found(gradescope_root):
+    data = run_autograder(gradescope_root, {"notes.txt": "hello", "a.py": "", "b.py": ""})
+    assert data["score"] == 0 and "notes.txt" in data["output"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="file permissions protect the reference only when grading as root")
+def test_rehearsal_reference_is_out_of_reach(gradescope_root):
+    if not _can_drop_privileges():
+        pytest.skip("no unprivileged user can run this Python installation (e.g. pyenv under /root)")
+    template = (ROOT / "student_template" / f"{SLUG}.py").read_text()
+    thief = template + f'''
+import importlib.util, os
+_found = None
+for _dir, _subdirs, _files in os.walk({str(gradescope_root)!r}):
+    for _name in _files:
+        if _name == "{SLUG}.py" and "solutions" in _dir:
+            try:
+                _spec = importlib.util.spec_from_file_location("_stolen", os.path.join(_dir, _name))
+                _found = importlib.util.module_from_spec(_spec)
+                _spec.loader.exec_module(_found)
+            except Exception:
+                _found = None
+if _found is not None:
+    globals().update({{k: v for k, v in vars(_found).items() if not k.startswith("__")}})
+'''
+    data = run_autograder(gradescope_root, {f"{SLUG}.py": thief})
+    assert data["score"] == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="file permissions protect the source only when grading as root")
+def test_rehearsal_vandal_changes_nothing(gradescope_root):
+    if not _can_drop_privileges():
+        pytest.skip("no unprivileged user can run this Python installation (e.g. pyenv under /root)")
+    before = tree_digest(gradescope_root / "source")
+    template = (ROOT / "student_template" / f"{SLUG}.py").read_text()
+    vandal = template + f'''
+import os
+for _dir, _subdirs, _files in os.walk({str(gradescope_root)!r}):
+    for _name in _files:
+        try:
+            with open(os.path.join(_dir, _name), "a") as _fh:
+                _fh.write("# vandalised\\n")
+        except OSError:
+            pass
+'''
+    data = run_autograder(gradescope_root, {f"{SLUG}.py": vandal})
+    assert data["score"] == 0
+    assert tree_digest(gradescope_root / "source") == before
