@@ -42,6 +42,8 @@ def cmd_grade(args) -> int:
             return 130
         return 1
     write_json(data, results_path)
+    for name, png in results.images().items():
+        (results_path.parent / name).write_bytes(png)
     if not args.quiet:
         print(render_table(results))
         print(f"\n{results.output.splitlines()[0]}  Results: {results_path}  ({results.execution_time:.1f} s)")

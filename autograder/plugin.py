@@ -16,7 +16,7 @@ import importlib.util
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -38,6 +38,26 @@ class TestRecord:
     status: str = "failed"
     output: str = "Not run."
     ran: bool = False
+    images: list = field(default_factory=list)  # (file name, PNG bytes, alt text)
+
+
+class Feedback:
+    """What a test tells the student whether it passes or fails: text and figures.
+
+    ``feedback.add("R = 3.1 nats")``; ``feedback.image("rd.png", png_bytes, "rate-distortion curve")``.
+    Figures are embedded in the test's HTML output on Gradescope and written as PNG files
+    beside results.json.
+    """
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.images: list[tuple[str, bytes, str]] = []
+
+    def add(self, text: str) -> None:
+        self.lines.append(str(text))
+
+    def image(self, name: str, png: bytes, alt: str = "") -> None:
+        self.images.append((name, bytes(png), alt))
 
 
 def number_key(number: str) -> tuple:
@@ -59,11 +79,18 @@ class GradingPlugin:
         self.records: dict[str, TestRecord] = {}
         self.problems: list[str] = []  # grader-side problems, for the instructor
         self._reference: ModuleType | None = None
+        self._feedback: dict[str, Feedback] = {}
 
     # ---------------------------------------------------------------- fixtures
     @pytest.fixture(scope="session")
     def student(self) -> Student:
         return Student(self.session)
+
+    @pytest.fixture
+    def feedback(self, request) -> Feedback:
+        fb = Feedback()
+        self._feedback[request.node.nodeid] = fb
+        return fb
 
     @pytest.fixture(scope="session")
     def device(self) -> str:
@@ -120,6 +147,10 @@ class GradingPlugin:
         elif report.failed:
             record.status, record.score = "failed", 0.0
             record.output = self.explain(call.excinfo, record.visibility == "visible")
+        fb = self._feedback.pop(item.nodeid, None)
+        if fb is not None:
+            record.output = "\n\n".join(x for x in [record.output, *fb.lines] if x)
+            record.images = fb.images
 
     def explain(self, excinfo, public: bool) -> str:
         """The student-facing message for a failure."""

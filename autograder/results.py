@@ -1,6 +1,8 @@
 """Gradescope's results.json, written by the judge only, and a readable score table."""
 from __future__ import annotations
 
+import base64
+import html
 import json
 import os
 import tempfile
@@ -36,19 +38,35 @@ class Results:
             "output": self.output,
             "visibility": "visible",
             "stdout_visibility": "hidden",
-            "tests": [
-                {
-                    "name": t.name,
-                    "number": t.number,
-                    "score": t.score,
-                    "max_score": t.max_score,
-                    "status": "passed" if t.status == "passed" else "failed",
-                    "visibility": t.visibility,
-                    "output": t.output,
-                }
-                for t in self.sorted_tests()
-            ],
+            "tests": [_test_json(t) for t in self.sorted_tests()],
         }
+
+    def images(self) -> dict[str, bytes]:
+        """Figures to write beside results.json, by file name."""
+        return {image_name(t, name): png for t in self.tests for name, png, _ in t.images}
+
+
+def image_name(test: TestRecord, name: str) -> str:
+    return f"test-{test.number}-{name}"
+
+
+def _test_json(t: TestRecord) -> dict:
+    entry = {
+        "name": t.name,
+        "number": t.number,
+        "score": t.score,
+        "max_score": t.max_score,
+        "status": "passed" if t.status == "passed" else "failed",
+        "visibility": t.visibility,
+        "output": t.output,
+    }
+    if t.images:  # Gradescope renders HTML output, with figures embedded as data URIs
+        figures = "".join(
+            f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}"/>'
+            f"<figcaption>{html.escape(alt)}</figcaption></figure>" for _, png, alt in t.images)
+        entry["output"] = f"<pre>{html.escape(t.output)}</pre>{figures}"
+        entry["output_format"] = "html"
+    return entry
 
 
 def write_json(data: dict, path: Path) -> None:

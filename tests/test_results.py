@@ -1,0 +1,38 @@
+"""results.json follows Gradescope's format; figures become HTML output and PNG files."""
+from __future__ import annotations
+
+import json
+
+from autograder.plugin import TestRecord
+from autograder.results import Results, failure_results, render_table, write_json
+
+PNG = b"\x89PNG\r\n\x1a\nfake"
+
+
+def test_gradescope_fields_and_sorting(tmp_path):
+    tests = [TestRecord("1.10", "ten", 2, "visible", 2, "passed", ""),
+             TestRecord("1.2", "two", 1, "after_published", 0, "failed", "expected 1 < 2")]
+    results = Results(tests=tests, output="summary", execution_time=1.23456)
+    data = results.to_gradescope()
+    assert [t["number"] for t in data["tests"]] == ["1.2", "1.10"]
+    assert data["score"] == 2 and data["execution_time"] == 1.235
+    assert set(data["tests"][0]) == {"name", "number", "score", "max_score", "status", "visibility", "output"}
+    write_json(data, tmp_path / "r" / "results.json")
+    assert json.loads((tmp_path / "r" / "results.json").read_text()) == data
+    assert "2/3" in render_table(results)
+
+
+def test_figures_are_embedded_as_html_and_listed_as_files():
+    record = TestRecord("2.1", "curve", 1, "visible", 1, "passed", "R < D <b>")
+    record.images = [("rd.png", PNG, "rate-distortion")]
+    results = Results(tests=[record])
+    entry = results.to_gradescope()["tests"][0]
+    assert entry["output_format"] == "html"
+    assert "data:image/png;base64," in entry["output"] and "&lt;b&gt;" in entry["output"]
+    assert results.images() == {"test-2.1-rd.png": PNG}
+
+
+def test_failure_results_keep_the_maximum():
+    data = failure_results("broken", 41)
+    assert data["score"] == 0 and data["tests"][0]["max_score"] == 41
+    assert failure_results("broken", None)["tests"] == []
