@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -106,6 +107,28 @@ def cmd_validate(args) -> int:
     return 1 if failures else 0
 
 
+def cmd_batch(args) -> int:
+    from .batch import run_batch
+    from .grading import resolve_device
+
+    assignment = load_assignment(_course(args), args.assignment)
+    source = Path(args.path)
+    if not source.exists():
+        print(f"autograder: {source} does not exist", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        device = resolve_device(args.device)
+        outcomes = run_batch(assignment, source, Path(args.out), jobs=args.jobs or os.cpu_count() or 1,
+                             device=device)
+    except ValueError as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    failed = sum(o.status != "ok" for o in outcomes)
+    print(f"{len(outcomes)} submissions graded ({failed} crashed, timed out or errored). "
+          f"Gradebook: {Path(args.out) / 'gradebook.csv'}  Report: {Path(args.out) / 'report.html'}")
+    return 0
+
+
 def cmd_build(args) -> int:
     from .build import build
 
@@ -166,6 +189,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="every assignment of the course")
     common(p)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("batch", help="grade a whole class: gradebook.csv and report.html")
+    p.add_argument("assignment")
+    p.add_argument("path", help="a folder of submissions, or Gradescope's 'Export Submissions' zip")
+    p.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: CPU count)")
+    p.add_argument("--out", default="batch-results", help="output folder (default: batch-results)")
+    common(p)
+    p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("build", help="Gradescope autograder zip and student bundle per assignment")
     p.add_argument("assignment", nargs="?")

@@ -404,6 +404,8 @@ def main(argv: list[str]) -> None:
     import torch
 
     torch.set_num_threads(int(options.get("threads", 1)))
+    if options.get("gpu_fraction") and torch.cuda.is_available():  # several children share one GPU
+        torch.cuda.set_per_process_memory_fraction(float(options["gpu_fraction"]))
     _seed_everything(int(options.get("seed", 0)))
     module, error = load_submission(options["submission"], options["module"])
     names = sorted(n for n, v in vars(module).items() if callable(v)) if module else []

@@ -176,6 +176,7 @@ class Child:
             "submission": str(target), "module": module, "threads": limits.threads, "seed": seed,
             "uid": self.user[0] if self.user else None, "gid": self.user[1] if self.user else None,
             "no_network": True,
+            "gpu_fraction": float(os.environ.get("AUTOGRADER_GPU_FRACTION", 0) or 0) if device == "cuda" else 0,
             "limits": {
                 "cpu": limits.cpu_seconds,
                 # RLIMIT_DATA makes a huge allocation fail inside the child, before the machine

@@ -1,0 +1,104 @@
+"""The instructor's report for a batch: score histogram, per-test pass rates with the
+failure messages grouped, submissions that crashed or timed out, grading time.
+Figures are drawn with matplotlib and embedded in the HTML as PNG data."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .plugin import number_key
+
+if TYPE_CHECKING:
+    from .batch import Outcome
+    from .course import Assignment
+
+
+def _figure(draw) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    draw(ax)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
+
+
+def _first_line(text: str) -> str:
+    line = (text or "").strip().splitlines()[0] if (text or "").strip() else "(no message)"
+    return line[:200]
+
+
+def test_stats(outcomes: list[Outcome]) -> list[dict]:
+    """Per test: name, pass rate, and failure messages grouped by their first line."""
+    stats: dict[str, dict] = {}
+    for o in outcomes:
+        for t in o.data.get("tests", []):
+            s = stats.setdefault(t["number"], {"number": t["number"], "name": t["name"], "passed": 0,
+                                               "total": 0, "messages": Counter()})
+            s["total"] += 1
+            if t.get("status") == "passed":
+                s["passed"] += 1
+            else:
+                s["messages"][_first_line(t.get("output", ""))] += 1
+    return [stats[n] for n in sorted(stats, key=number_key)]
+
+
+def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path) -> None:
+    scores = [float(o.data.get("score", 0)) for o in outcomes]
+    max_score = max((sum(t.get("max_score", 0) for t in o.data.get("tests", [])) for o in outcomes), default=0)
+    stats = test_stats(outcomes)
+    seconds = [o.seconds for o in outcomes if not o.cached]
+    try:
+        histogram = _figure(lambda ax: (ax.hist(scores, bins=min(20, max(5, int(max_score) + 1)),
+                                                range=(0, max_score or 1), color="#4c72b0", edgecolor="white"),
+                                        ax.set_xlabel("score"), ax.set_ylabel("submissions"),
+                                        ax.set_title(f"Scores ({len(scores)} submissions, max {max_score:g})")))
+        hardest = sorted(stats, key=lambda s: s["passed"] / max(s["total"], 1))[:15]
+        rates = _figure(lambda ax: (ax.barh([f"{s['number']} {s['name'][:40]}" for s in hardest][::-1],
+                                            [100 * s["passed"] / max(s["total"], 1) for s in hardest][::-1],
+                                            color="#dd8452"),
+                                    ax.set_xlim(0, 100), ax.set_xlabel("% of submissions passing"),
+                                    ax.set_title("Tests the class fails most"), ax.tick_params(labelsize=7)))
+    except ImportError:
+        histogram = rates = "<p>(matplotlib is not installed: no figures)</p>"
+    mean = sum(scores) / len(scores) if scores else 0.0
+    rows = []
+    for s in stats:
+        messages = "".join(f"<li><b>{count}</b> &times; {html.escape(msg)}</li>"
+                           for msg, count in s["messages"].most_common(5))
+        rows.append(f"<tr><td>{s['number']}</td><td>{html.escape(s['name'])}</td>"
+                    f"<td>{s['passed']}/{s['total']}</td><td><ul>{messages}</ul></td></tr>")
+    trouble = [o for o in outcomes if o.status != "ok"]
+    trouble_rows = "".join(
+        f"<tr><td>{html.escape(o.entry.student)}</td><td>{html.escape(o.entry.id)}</td><td>{o.status}</td>"
+        f"<td>{html.escape(_first_line(o.data.get('output', '')))}</td></tr>" for o in trouble) \
+        or "<tr><td colspan=4>none</td></tr>"
+    timing = (f"{len(seconds)} graded now in {sum(seconds):.0f} s of judge time "
+              f"(mean {sum(seconds) / len(seconds):.1f} s, max {max(seconds):.1f} s); "
+              f"{len(outcomes) - len(seconds)} reused from an earlier run." if seconds
+              else f"all {len(outcomes)} results reused from an earlier run.")
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{html.escape(assignment.title)}: batch report</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}table{{border-collapse:collapse;width:100%}}
+td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:90%}}ul{{margin:0;padding-left:1.2em}}</style>
+</head><body>
+<h1>{html.escape(assignment.title)}</h1>
+<p>{len(outcomes)} submissions; mean score {mean:.2f} / {max_score:g}; {len(trouble)} crashed, timed out or errored.</p>
+<h2>Scores</h2>{histogram}
+<h2>Per-test pass rates</h2>{rates}
+<table><tr><th>#</th><th>test</th><th>passed</th><th>most common failure messages</th></tr>{''.join(rows)}</table>
+<h2>Crashed, timed out or errored</h2>
+<table><tr><th>student</th><th>submission</th><th>status</th><th>message</th></tr>{trouble_rows}</table>
+<h2>Grading time</h2><p>{timing}</p>
+</body></html>
+"""
+    path.write_text(page)

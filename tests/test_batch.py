@@ -1,0 +1,79 @@
+"""`autograder batch` on a Gradescope-style export: gradebook, report, resume."""
+from __future__ import annotations
+
+import csv
+import shutil
+import zipfile
+from pathlib import Path
+
+from conftest import ROOT
+
+METADATA = """\
+submission_101:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '1'
+    :email: ada@example.edu
+  :created_at: 2026-11-01 12:00:00.000000000 -08:00
+submission_102:
+  :submitters:
+  - :name: Alan Turing
+    :sid: '2'
+    :email: alan@example.edu
+  - :name: Grace Hopper
+    :sid: '3'
+    :email: grace@example.edu
+submission_103:
+  :submitters:
+  - :name: Claude Shannon
+    :sid: '4'
+    :email: claude@example.edu
+"""
+
+
+def make_export(tmp_path: Path) -> Path:
+    """A zip laid out as Gradescope's "Export Submissions" gives it."""
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("assignment_1_export/submission_metadata.yml", METADATA)
+        zf.write(ROOT / "solutions" / "kl_asymmetry.py", "assignment_1_export/submission_101/kl_asymmetry.py")
+        zf.write(ROOT / "examples" / "kl_asymmetry_with_mistakes.py",
+                 "assignment_1_export/submission_102/kl_asymmetry.py")
+        zf.writestr("assignment_1_export/submission_103/kl_asymmetry.py", "import os\nos._exit(1)\n")
+    return archive
+
+
+def test_batch_gradebook_report_and_resume(tmp_path):
+    from autograder.batch import run_batch
+    from autograder.course import load_assignment
+
+    assignment = load_assignment(ROOT, "kl_asymmetry")
+    out = tmp_path / "out"
+    outcomes = run_batch(assignment, make_export(tmp_path), out, jobs=2, device="cpu")
+    assert [o.entry.id for o in outcomes] == ["submission_101", "submission_102", "submission_103"]
+    rows = list(csv.DictReader((out / "gradebook.csv").open()))
+    by_id = {r["submission_id"]: r for r in rows}
+    assert by_id["submission_101"]["student"] == "Ada Lovelace"
+    assert float(by_id["submission_101"]["score"]) == 41 == float(by_id["submission_101"]["max_score"])
+    assert by_id["submission_102"]["student"] == "Alan Turing; Grace Hopper"
+    assert 0 < float(by_id["submission_102"]["score"]) < 41
+    assert float(by_id["submission_103"]["score"]) == 0 and float(by_id["submission_103"]["max_score"]) == 41
+    assert "1.1 entropy of a fair coin is ln 2 nats" in rows[0]
+    assert (out / "results" / "submission_102.json").exists()
+    report = (out / "report.html").read_text()
+    assert report.count("data:image/png;base64,") == 2
+    assert "KL(p || q)" in report  # a grouped failure message
+
+    again = run_batch(assignment, make_export(tmp_path), out, jobs=1, device="cpu")
+    assert all(o.cached for o in again)
+    assert [o.data["score"] for o in again] == [o.data["score"] for o in outcomes]
+
+
+def test_batch_from_a_plain_folder(tmp_path):
+    from autograder.batch import discover
+
+    (tmp_path / "class" / "bob").mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "kl_asymmetry.py", tmp_path / "class" / "bob" / "kl_asymmetry.py")
+    shutil.copy(ROOT / "solutions" / "kl_asymmetry.py", tmp_path / "class" / "alice.py")
+    entries = discover(tmp_path / "class", tmp_path / "work")
+    assert [(e.id, e.student) for e in entries] == [("alice", "alice"), ("bob", "bob")]
