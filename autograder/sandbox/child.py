@@ -264,8 +264,12 @@ def _apply_limits(limits: dict) -> None:
             value = int(value)
             if hard != resource.RLIM_INFINITY:
                 value = min(value, hard)
+            # CPU: the soft limit sends SIGXCPU (a clear message); the hard one, SIGKILL, later
+            hard_value = value + 2 if name == "cpu" else value
+            if hard != resource.RLIM_INFINITY:
+                hard_value = min(hard_value, hard)
             try:
-                resource.setrlimit(names[name], (value, value))
+                resource.setrlimit(names[name], (value, hard_value))
             except (ValueError, OSError):
                 pass
 
