@@ -88,8 +88,7 @@ def test_file_size_limit(tmp_path):
 
 def test_environment_carries_no_secrets(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOGRADER_TEST_SECRET", "hunter2")
-    probe = tmp_path / "env.txt"
-    tmp_path.chmod(0o777)
+    probe = Path("/tmp") / f"ag-env-{uuid.uuid4().hex}"  # writable by the sandbox user too
     evil = TEMPLATE + f'''
 import os
 with open({str(probe)!r}, "w") as fh:
@@ -97,6 +96,7 @@ with open({str(probe)!r}, "w") as fh:
 '''
     run(quick(), write(tmp_path, "kl_asymmetry.py", evil))
     text = probe.read_text()
+    probe.unlink()
     assert "hunter2" not in text and text.endswith("none")
 
 
