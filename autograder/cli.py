@@ -43,6 +43,8 @@ def cmd_grade(args) -> int:
             return 130
         return 1
     write_json(data, results_path)
+    if args.timings:
+        write_json(dict(results.timings, execution_time=results.execution_time), Path(args.timings))
     for name, png in results.images().items():
         (results_path.parent / name).write_bytes(png)
     if not args.quiet:
@@ -175,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submission", help="a .py file, a .ipynb notebook, a folder or a .zip")
     p.add_argument("--results", default="results.json", help="where to write results (default ./results.json)")
     p.add_argument("--quiet", action="store_true", help="print nothing; only write the results file")
+    p.add_argument("--timings", help=argparse.SUPPRESS)  # where the time went, for benchmarks/
     common(p)
     p.set_defaults(func=cmd_grade)
 

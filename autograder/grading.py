@@ -76,4 +76,6 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
         execution_time=time.monotonic() - started,
         ok=not problems,
         notes=session.notes + problems + [f"device: {device}"],
+        timings={"child_startup": session.startup_seconds, "children": session.started_children,
+                 "tests": {r.number: r.seconds for r in records}},
     )

@@ -41,6 +41,7 @@ class TestRecord:
     output: str = "Not run."
     ran: bool = False
     images: list = field(default_factory=list)  # (file name, PNG bytes, alt text)
+    seconds: float = 0.0  # time in the test (setup and call), for benchmarks
 
 
 class Feedback:
@@ -139,6 +140,8 @@ class GradingPlugin:
         outcome = yield
         report = outcome.get_result()
         record = self.records.get(item.nodeid)
+        if record is not None:
+            record.seconds += report.duration
         if record is None or (report.when != "call" and not report.failed):
             return
         record.ran = True

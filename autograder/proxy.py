@@ -121,6 +121,7 @@ class Session:
         self.calls_in_test = 0
         self.notes: list[str] = []  # for the instructor: sandbox facts, restarts
         self.started_children = 0
+        self.startup_seconds = 0.0  # spent starting children (interpreter, torch, the submission)
 
     # ---------------------------------------------------------------- bookkeeping
     def begin_test(self, test_id: str) -> None:
@@ -149,10 +150,12 @@ class Session:
         if self.child is not None and self.child.alive():
             return self.child
         self.close()
+        started = time.monotonic()
         child = Child(self.submission, self.module, self.limits, self.device, seed=0)
         self.started_children += 1
         try:
             hello = child.start(timeout=max(1.0, min(self.limits.call_timeout + 60, self.time_left())))
+            self.startup_seconds += time.monotonic() - started
         except ChildGone as gone:
             log = child.log.text().strip()
             child.close()

@@ -19,6 +19,7 @@ class Results:
     execution_time: float = 0.0
     ok: bool = True  # False when the grader itself failed (not the student)
     notes: list[str] = field(default_factory=list)  # for the instructor only
+    timings: dict = field(default_factory=dict)  # where the time went, for benchmarks
 
     @property
     def score(self) -> float:
