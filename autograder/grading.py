@@ -50,6 +50,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
                       deadline, load_error=load_error)
     plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline)
     try:
+        session.prestart()
         run_pytest(assignment.test_files(public_only), plugin, assignment.root)
     finally:
         session.close()

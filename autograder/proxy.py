@@ -122,6 +122,8 @@ class Session:
         self.notes: list[str] = []  # for the instructor: sandbox facts, restarts
         self.started_children = 0
         self.startup_seconds = 0.0  # spent starting children (interpreter, torch, the submission)
+        self._spare: Child | None = None
+        self._spare_started = 0.0
 
     # ---------------------------------------------------------------- bookkeeping
     def begin_test(self, test_id: str) -> None:
@@ -136,9 +138,17 @@ class Session:
         return self.deadline - time.monotonic()
 
     def close(self) -> None:
-        if self.child is not None:
-            self.child.close()
-            self.child = None
+        for child in (self.child, self._spare):
+            if child is not None:
+                child.close()
+        self.child = self._spare = None
+
+    def prestart(self) -> None:
+        """Start the first child now, so that its interpreter and torch load while the judge
+        collects the tests; its greeting is read at the first call."""
+        if self.load_failure is None and self._spare is None and self.child is None:
+            self._spare = Child(self.submission, self.module, self.limits, self.device, seed=0)
+            self._spare_started = time.monotonic()
 
     def student_output(self) -> str:
         return self.child.log.text() if self.child else ""
@@ -149,9 +159,14 @@ class Session:
             raise self.load_failure
         if self.child is not None and self.child.alive():
             return self.child
-        self.close()
-        started = time.monotonic()
-        child = Child(self.submission, self.module, self.limits, self.device, seed=0)
+        if self.child is not None:
+            self.child.close()
+            self.child = None
+        if self._spare is not None:
+            child, started, self._spare = self._spare, self._spare_started, None
+        else:
+            started = time.monotonic()
+            child = Child(self.submission, self.module, self.limits, self.device, seed=0)
         self.started_children += 1
         try:
             hello = child.start(timeout=max(1.0, min(self.limits.call_timeout + 60, self.time_left())))
