@@ -39,8 +39,15 @@ class Results:
             "output": self.output,
             "visibility": "visible",
             "stdout_visibility": "hidden",
-            "tests": [_test_json(t) for t in self.sorted_tests()],
+            "tests": [_test_json(t) for t in self.sorted_tests()] + self._instructor_notes(),
         }
+
+    def _instructor_notes(self) -> list[dict]:
+        """Gradescope has no instructor-only output; a hidden test worth 0 points is one."""
+        if not self.notes:
+            return []
+        return [{"name": "Grader notes (instructors only)", "number": "0", "score": 0.0, "max_score": 0.0,
+                 "status": "passed", "visibility": "hidden", "output": "\n".join(self.notes)}]
 
     def images(self) -> dict[str, bytes]:
         """Figures to write beside results.json, by file name."""

@@ -36,3 +36,11 @@ def test_failure_results_keep_the_maximum():
     data = failure_results("broken", 41)
     assert data["score"] == 0 and data["tests"][0]["max_score"] == 41
     assert failure_results("broken", None)["tests"] == []
+
+
+def test_instructor_notes_are_a_hidden_zero_point_test():
+    results = Results(tests=[TestRecord("1.1", "a", 1, "visible", 1, "passed", "")],
+                      notes=["sandbox: student code ran as uid 999, network none"])
+    notes = results.to_gradescope()["tests"][-1]
+    assert notes["visibility"] == "hidden" and notes["max_score"] == 0 and "network none" in notes["output"]
+    assert results.to_gradescope()["score"] == 1
