@@ -71,8 +71,10 @@ def as_float(value: Any, *, what: str) -> float:
         fail(f"{what} should be a number, but it is a bool.")
     if isinstance(value, (int, float)):
         return float(value)
-    if isinstance(value, (torch.Tensor, np.ndarray, np.generic)) and np.size(value) == 1:
-        return float(value.reshape(()).item() if isinstance(value, torch.Tensor) else np.asarray(value).item())
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value.reshape(()).item())
+    if isinstance(value, (np.ndarray, np.generic)) and np.size(value) == 1:
+        return float(np.asarray(value).item())
     fail(f"{what} should be a number, but it is {describe(value)}.")
 
 

@@ -44,3 +44,17 @@ def test_instructor_notes_are_a_hidden_zero_point_test():
     notes = results.to_gradescope()["tests"][-1]
     assert notes["visibility"] == "hidden" and notes["max_score"] == 0 and "network none" in notes["output"]
     assert results.to_gradescope()["score"] == 1
+
+
+def test_as_float_accepts_what_float_accepts():
+    import numpy as np
+    import pytest
+    import torch
+
+    from autograder.checks import GradingFailure, as_float
+
+    for value in (0.25, 1, torch.tensor(0.25), torch.tensor([0.25]), np.float32(0.25), np.array([[0.25]])):
+        assert as_float(value, what="x") == pytest.approx(0.25 if value != 1 else 1.0)
+    for value in (True, torch.tensor([1.0, 2.0]), "0.25", None):
+        with pytest.raises(GradingFailure):
+            as_float(value, what="x")
