@@ -1,0 +1,127 @@
+"""Rate and distortion: the two halves of the ELBO, and the beta-VAE that trades one for the other.
+
+For an encoder q(z|x), a decoder p(x|z) and the prior m(z) = N(0, I), averaged over the data:
+
+* the rate       R = E_x KL(q(z|x) || N(0, I))                (nats),
+* the distortion D = E_x E_{z ~ q(z|x)} [-log p(x|z)]          (nats, for the Bernoulli decoder),
+
+and the negative ELBO is exactly D + R. A beta-VAE minimises D + beta * R: a small beta buys a
+low distortion with a high rate, a large beta squeezes the rate towards 0 and lets the
+distortion grow. See README.md for the math.
+
+Fill in every function marked TODO (``rate``, ``distortion``, ``beta_sweep``). The model class
+``BetaVAE`` is provided and not graded. Conventions:
+
+* Inputs are ``torch.Tensor``s whose leading dimension is the batch; sums run over the last
+  dimension, means over the batch. Outputs are 0-dim tensors of the input's dtype and device.
+* Logarithms are natural: rates and distortions are in nats.
+* Never modify an input in place.
+
+Check your work with ``autograder check rate_distortion rate_distortion.py``.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+class BetaVAE(nn.Module):
+    """A small VAE for binary images (provided; not graded).
+
+    Encoder: x -> hidden -> (mu, log_var) of a diagonal Gaussian q(z|x) over ``z_dim`` latents.
+    Decoder: z -> hidden -> Bernoulli logits of the ``x_dim`` pixels (the parameters of p(x|z)).
+    """
+
+    def __init__(self, x_dim: int, z_dim: int = 8, hidden_dim: int = 128) -> None:
+        super().__init__()
+        self.z_dim = z_dim
+        self.encoder = nn.Sequential(nn.Linear(x_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, 2 * z_dim))
+        self.decoder = nn.Sequential(nn.Linear(z_dim, hidden_dim), nn.ReLU(), nn.Linear(hidden_dim, x_dim))
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(mu, log_var) of q(z|x), each of shape (B, z_dim)."""
+        mu, log_var = self.encoder(x).chunk(2, dim=-1)
+        return mu, log_var
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Bernoulli logits of p(x|z), shape (B, x_dim)."""
+        return self.decoder(z)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(logits, mu, log_var), with z = mu + exp(log_var / 2) * eps drawn by reparameterization."""
+        mu, log_var = self.encode(x)
+        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
+        return self.decode(z), mu, log_var
+
+
+def rate(mu: Tensor, log_var: Tensor) -> Tensor:
+    r"""The rate R: batch mean of :math:`\mathrm{KL}(q(z|x) \,\|\, \mathcal{N}(0, I))` in nats.
+
+    For :math:`q(z|x) = \mathcal{N}(\mu, \mathrm{diag}\,\sigma^2)` with :math:`\sigma^2 = e^{\text{log\_var}}`,
+
+    .. math::  \mathrm{KL} = \frac12 \sum_i \left(\mu_i^2 + \sigma_i^2 - 1 - \log \sigma_i^2\right)
+
+    summed over the latent dimensions (the last dimension), then averaged over the batch.
+
+    Args:
+        mu: means of q(z|x), shape ``(B, z_dim)``.
+        log_var: log-variances of q(z|x), same shape.
+
+    Returns:
+        R, a 0-dim tensor.
+    """
+    # TODO: closed-form KL to N(0, I), summed over the last dim, averaged over the batch
+    raise NotImplementedError
+
+
+def distortion(x: Tensor, x_hat: Tensor, kind: str = "bernoulli") -> Tensor:
+    r"""The distortion D between the data ``x`` and the decoder's output ``x_hat``, as a batch mean.
+
+    Per example, summed over the last dimension:
+
+    * ``"bernoulli"``: :math:`-\log p(x|z) = -\sum_j \left[x_j \log \sigma(\ell_j) + (1 - x_j) \log(1 - \sigma(\ell_j))\right]`
+      with ``x_hat`` the logits :math:`\ell` (not probabilities);
+    * ``"l2"``: :math:`\|x - \hat x\|_2^2 = \sum_j (x_j - \hat x_j)^2` (squared, no square root);
+    * ``"l1"``: :math:`\|x - \hat x\|_1 = \sum_j |x_j - \hat x_j|`.
+
+    For ``"l2"`` and ``"l1"``, ``x_hat`` is used as given (no sigmoid).
+
+    Args:
+        x: data, shape ``(B, x_dim)`` (values in {0, 1} for ``"bernoulli"``).
+        x_hat: logits (``"bernoulli"``) or reconstructions (``"l2"``, ``"l1"``), same shape.
+        kind: ``"bernoulli"``, ``"l2"`` or ``"l1"``.
+
+    Returns:
+        D, a 0-dim tensor.
+    """
+    # TODO: per-example distortion summed over the last dim, then averaged over the batch
+    raise NotImplementedError
+
+
+def beta_sweep(data: Tensor, betas: list[float], *, epochs: int, z_dim: int = 8,
+               device: str = "cpu") -> list[tuple[float, float, float]]:
+    r"""Train one beta-VAE per value of beta and measure where it lands in the (R, D) plane.
+
+    For each ``beta`` in ``betas`` (in the order given): build a fresh ``BetaVAE(x_dim, z_dim)``
+    on ``device`` and train it for ``epochs`` passes over ``data`` (shuffled minibatches of
+    128, Adam with learning rate 1e-3) on the beta-VAE loss
+
+    .. math::  \mathcal{L}_\beta = D + \beta R
+
+    with the Bernoulli distortion. After training, measure on the whole of ``data``, without
+    gradients: R with :func:`rate` and D with :func:`distortion` (kind ``"bernoulli"``, z drawn
+    from q(z|x) as in training). With beta = 1 the loss is the negative ELBO, D + R.
+
+    Args:
+        data: binary images, shape ``(N, x_dim)``, values in {0, 1} (on the CPU).
+        betas: the values of beta to train with.
+        epochs: passes over the data for each model.
+        z_dim: number of latent dimensions.
+        device: where to train (``"cpu"`` or ``"cuda"``).
+
+    Returns:
+        ``[(beta, R, D), ...]``: one tuple of three numbers per beta, in the order of ``betas``.
+    """
+    # TODO: train a fresh BetaVAE per beta on D + beta * R, then measure (beta, R, D) on data
+    raise NotImplementedError
