@@ -1,0 +1,119 @@
+"""The reparameterization trick, and why it beats the score-function estimator.
+
+Fill in every function marked TODO. Conventions (all functions):
+
+* Inputs and outputs are ``torch.Tensor``s; the output has the input's dtype and device.
+* Random noise comes from torch's global generator (``torch.randn``, ``torch.randn_like``):
+  do not seed it yourself; the grader seeds it and judges your draws by their statistics.
+* Never modify an input in place.
+
+Check your work with ``autograder check reparameterization reparameterization.py``.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+
+
+def sample_gaussian(mu: Tensor, log_var: Tensor, eps: Tensor | None = None) -> Tensor:
+    r"""Draw :math:`z \sim \mathcal{N}(\mu, \operatorname{diag}\sigma^2)` by reparameterization.
+
+    .. math::  z = \mu + \sigma \odot \varepsilon, \qquad \sigma = \exp(\tfrac12 \log\sigma^2),
+               \qquad \varepsilon \sim \mathcal{N}(0, I)
+
+    All the randomness sits in :math:`\varepsilon`, which does not depend on the parameters,
+    so :math:`z` is a deterministic, differentiable function of ``mu`` and ``log_var``:
+    :math:`\partial z / \partial \mu = 1` and
+    :math:`\partial z / \partial \log\sigma^2 = \tfrac12 \sigma \varepsilon`.
+
+    Args:
+        mu: means, any shape.
+        log_var: log-variances :math:`\log \sigma^2`, same shape as ``mu``.
+        eps: standard-normal noise of the same shape; when ``None``, draw a fresh,
+            independent :math:`\varepsilon` for every entry (``torch.randn_like(mu)``).
+
+    Returns:
+        ``z``, shaped like ``mu``, differentiable with respect to ``mu`` and ``log_var``.
+    """
+    # TODO: z = mu + exp(log_var / 2) * eps, drawing eps ~ N(0, I) only when it is not given
+    raise NotImplementedError
+
+
+def pathwise_grad_quadratic(theta: Tensor, n_samples: int) -> Tensor:
+    r"""Pathwise (reparameterization) estimate of :math:`\frac{d}{d\theta} \mathbb{E}_{x \sim \mathcal{N}(\theta, 1)}[x^2]`.
+
+    Write the sample as :math:`x = \theta + \varepsilon`, :math:`\varepsilon \sim \mathcal{N}(0, 1)`.
+    Then the gradient moves inside the expectation:
+
+    .. math::  \frac{d}{d\theta} \mathbb{E}_\varepsilon[(\theta + \varepsilon)^2]
+               = \mathbb{E}_\varepsilon[2(\theta + \varepsilon)] = 2\theta
+               \;\approx\; \frac1n \sum_{i=1}^n 2(\theta + \varepsilon_i)
+
+    The estimate is unbiased with variance :math:`4/n`.
+
+    Args:
+        theta: the means, any shape; every entry is its own problem with its own
+            ``n_samples`` independent draws.
+        n_samples: the number ``n`` of draws per entry (a plain Monte Carlo average: no
+            antithetic pairs, no control variates).
+
+    Returns:
+        The estimates, shaped like ``theta``.
+    """
+    # TODO: average 2 (theta + eps_i) over n_samples independent draws per entry
+    raise NotImplementedError
+
+
+def score_function_grad_quadratic(theta: Tensor, n_samples: int) -> Tensor:
+    r"""Score-function (REINFORCE, likelihood-ratio) estimate of the same gradient.
+
+    It differentiates the density instead of the sample:
+
+    .. math::  \frac{d}{d\theta} \mathbb{E}_{x \sim p_\theta}[x^2]
+               = \mathbb{E}_{x \sim p_\theta}\!\left[x^2 \, \frac{\partial}{\partial\theta} \log p_\theta(x)\right]
+               \;\approx\; \frac1n \sum_{i=1}^n x_i^2 \, (x_i - \theta),
+
+    since :math:`\log p_\theta(x) = -\tfrac12 (x - \theta)^2 + \text{const}` for
+    :math:`\mathcal{N}(\theta, 1)`. It is unbiased too, but its variance is
+    :math:`(\theta^4 + 14\theta^2 + 15)/n`, far above the pathwise :math:`4/n`.
+
+    Args:
+        theta: the means, any shape; independent draws for every entry.
+        n_samples: the number ``n`` of draws per entry (no baseline).
+
+    Returns:
+        The estimates, shaped like ``theta``.
+    """
+    # TODO: average x_i^2 * (x_i - theta) over n_samples independent draws x_i ~ N(theta, 1
+    raise NotImplementedError
+
+
+def pathwise_gradient(f: Callable[[Tensor, Tensor], Tensor],
+                      loss: Callable[[Tensor], Tensor],
+                      theta: Tensor, v: Tensor) -> Tensor:
+    r"""The general pathwise estimator of seed 002, 2(d).
+
+    With :math:`x = f_\theta(v)` and noise :math:`v` that does not depend on :math:`\theta`,
+
+    .. math::  \nabla_\theta \, \mathbb{E}_v[\mathcal{L}(f_\theta(v))]
+               = \mathbb{E}_v[\nabla_\theta \mathcal{L}(f_\theta(v))]
+               \;\approx\; \frac1N \sum_{i=1}^N \nabla_\theta \mathcal{L}(f_\theta(v_i)),
+
+    and each term is the chain rule :math:`(\partial f_\theta(v_i)/\partial\theta)^\top \nabla_x \mathcal{L}`:
+    autograd computes it for you.
+
+    Args:
+        f: ``f(theta, v[i])`` returns the sample ``x`` for the draw ``v[i]``.
+        loss: ``loss(x)`` returns a 0-dim tensor.
+        theta: the parameters. It arrives with ``requires_grad=False`` and must be left
+            exactly as it is (its values, its ``.grad`` and its ``requires_grad`` flag):
+            differentiate with respect to a copy.
+        v: the ``N`` noise draws, ``v[0], ..., v[N-1]`` along the first dimension.
+
+    Returns:
+        The average gradient, shaped like ``theta``, not attached to any graph.
+    """
+    # TODO: average grad_theta loss(f(theta, v[i])) over the draws, differentiating a copy of theta
+    raise NotImplementedError
