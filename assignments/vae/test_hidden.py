@@ -1,0 +1,218 @@
+"""Hidden tests for vae: closed forms against the judge's float64 values, and training
+judged by the judge's own loss on held-out digits, with its own noise."""
+import math
+from autograder.course import tomllib
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder.checks import expect_close, expect_tensor, expect_tuple, fail
+from autograder.plugin import load_module
+from autograder.proxy import Helper
+
+HERE = Path(__file__).resolve().parent
+HELPER = Helper.from_file(HERE / "child_helpers.py")
+judge = load_module(HERE / "vae_judge.py", "_vae_judge_hidden")
+TRAINING = tomllib.loads((HERE / "assignment.toml").read_text())["training"]
+
+
+def gaussians(*shape, seed, dtype=torch.float32):
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(*shape, generator=g, dtype=torch.float64) * s).to(dtype) for s in (1.0, 0.7, 1.0, 0.7)]
+
+
+def kl_distributions(mu_q, lv_q, mu_p, lv_p):
+    from torch.distributions import Normal, kl_divergence
+
+    q = Normal(mu_q.double(), (0.5 * lv_q.double()).exp())
+    p = Normal(mu_p.double(), (0.5 * lv_p.double()).exp())
+    return kl_divergence(q, p).sum(-1)
+
+
+@pytest.mark.grade("2.1", "gaussian_kl: random diagonal Gaussians, batch dims kept (float32)", points=2)
+def test_kl_random(student):
+    mu_q, lv_q, mu_p, lv_p = gaussians(3, 4, 6, seed=1)
+    got = expect_tensor(student.gaussian_kl(mu_q, lv_q, mu_p, lv_p), what="gaussian_kl(...)", shape=(3, 4),
+                        dtype=torch.float32)
+    expect_close(got, kl_distributions(mu_q, lv_q, mu_p, lv_p), what="KL", rtol=1e-4, atol=1e-4)
+    got = expect_tensor(student.gaussian_kl(mu_q, lv_q), what="gaussian_kl(mu, log_var)", shape=(3, 4))
+    expect_close(got, kl_distributions(mu_q, lv_q, torch.zeros(1), torch.zeros(1)), what="KL to N(0, I)",
+                 rtol=1e-4, atol=1e-4, hint="1/2 sum_j (sigma^2 + mu^2 - 1 - log sigma^2), summed (not averaged)")
+
+
+@pytest.mark.grade("2.2", "gaussian_kl: mu_p and log_var_p default to zeros each on its own", points=1)
+def test_kl_defaults(student):
+    mu_q, lv_q, mu_p, lv_p = gaussians(5, 3, seed=2, dtype=torch.float64)
+    got = expect_tensor(student.gaussian_kl(mu_q, lv_q, mu_p=mu_p), what="gaussian_kl(..., mu_p=...)", shape=(5,))
+    expect_close(got, kl_distributions(mu_q, lv_q, mu_p, torch.zeros(1)), what="KL with only mu_p given",
+                 rtol=1e-8, atol=1e-10)
+    got = expect_tensor(student.gaussian_kl(mu_q, lv_q, log_var_p=lv_p), what="gaussian_kl(..., log_var_p=...)",
+                        shape=(5,))
+    expect_close(got, kl_distributions(mu_q, lv_q, torch.zeros(1), lv_p), what="KL with only log_var_p given",
+                 rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.grade("2.3", "gaussian_kl: float64 to full precision", points=1)
+def test_kl_float64(student):
+    mu_q, lv_q, mu_p, lv_p = gaussians(4, 7, seed=3, dtype=torch.float64)
+    got = expect_tensor(student.gaussian_kl(mu_q, lv_q, mu_p, lv_p), what="gaussian_kl(...)", shape=(4,),
+                        dtype=torch.float64)
+    expect_close(got, kl_distributions(mu_q, lv_q, mu_p, lv_p), what="KL", rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.grade("2.4", "standardize: the KL to N(0, I) of the result is the KL to the prior", points=2)
+def test_standardize_keeps_kl(student):
+    mu_q, lv_q, mu_p, lv_p = gaussians(6, 4, seed=4, dtype=torch.float64)
+    mu, log_var = expect_tuple(student.standardize(mu_q, lv_q, mu_p, lv_p), 2, what="standardize(...)")
+    mu = expect_tensor(mu, what="mu'", shape=(6, 4))
+    log_var = expect_tensor(log_var, what="log_var'", shape=(6, 4))
+    expect_close(kl_distributions(mu, log_var, torch.zeros(1), torch.zeros(1)),
+                 kl_distributions(mu_q, lv_q, mu_p, lv_p), what="KL(N(mu', var') || N(0, I))", rtol=1e-8,
+                 atol=1e-10, hint="mu' = (mu_q - mu_p) / sigma_p and log_var' = log_var_q - log_var_p")
+
+
+@pytest.mark.grade("2.5", "negative_elbo: random batch, pixels summed, batch averaged, beta on the KL", points=2)
+def test_negative_elbo_random(student):
+    g = torch.Generator().manual_seed(5)
+    x = (torch.rand(7, 20, generator=g) > 0.5).float()
+    logits, mu, log_var = torch.randn(7, 20, generator=g) * 2, torch.randn(7, 4, generator=g), torch.randn(7, 4, generator=g)
+    rec = judge.bernoulli_nll(x, logits).mean()
+    kl = judge.kl_standard(mu, log_var).mean()
+    for beta in (1.0, 0.3):
+        parts = expect_tuple(student.negative_elbo(x, logits, mu, log_var, beta=beta), 3,
+                             what=f"negative_elbo(..., beta={beta})")
+        got = [expect_tensor(p, what=name, shape=()) for p, name in zip(parts, ("loss", "reconstruction", "kl"))]
+        expect_close(got[1], rec, what="reconstruction", rtol=1e-4, atol=1e-4,
+                     hint="the Bernoulli negative log-likelihood from logits, summed over pixels, averaged over the batch")
+        expect_close(got[2], kl, what="kl", rtol=1e-4, atol=1e-4)
+        expect_close(got[0], rec + beta * kl, what=f"loss with beta = {beta}", rtol=1e-4, atol=1e-4,
+                     hint="loss = reconstruction + beta * kl: it is the NEGATIVE ELBO, and beta weighs the KL only")
+
+
+@pytest.mark.grade("2.6", "negative_elbo: the loss is differentiable", points=1)
+def test_negative_elbo_differentiable(student):
+    g = torch.Generator().manual_seed(6)
+    x = (torch.rand(4, 10, generator=g) > 0.5).float()
+    logits = torch.randn(4, 10, generator=g).requires_grad_(True)
+    mu, log_var = torch.randn(4, 3, generator=g).requires_grad_(True), torch.randn(4, 3, generator=g).requires_grad_(True)
+    result = student.call("negative_elbo", x, logits, mu, log_var)
+    expect_tuple(result.value, 3, what="negative_elbo(...)")
+    if not result.tensors or not result.tensors[0]["grad_fn"]:
+        fail("The loss returned by negative_elbo is not attached to the graph of its inputs "
+             "(no .backward() possible): compute it with torch operations, without .item() or .detach().")
+
+
+@pytest.mark.grade("2.7", "forward: z is sampled by reparameterization (gradients reach log_var)", points=2)
+def test_reparameterized(student, device):
+    x = (torch.rand(6, 64, generator=torch.Generator().manual_seed(7)) > 0.5).float()
+    info = student.run(HELPER, "shapes", x, 8, device, function="VAE").value
+    if info["stochastic"] == 0:
+        fail("forward(x) gave the same logits twice: z must be drawn from q(z|x), not set to mu.")
+    if info["grad_log_var"] == 0:
+        fail("The logits returned by forward do not depend on the returned log_var: draw "
+             "z = mu + exp(log_var / 2) * eps with eps ~ N(0, I) (not .sample(), not torch.normal), so that "
+             "gradients flow through the sample.")
+
+
+@pytest.fixture(scope="module")
+def trained(student, device):
+    """The student's VAE, trained once by the student's train_vae, probed with the judge's noise."""
+    train, held_a, held_b = judge.split_digits(seed=0)
+    n = int(TRAINING["eval_samples"])
+    eps = torch.randn(n, len(held_a), int(TRAINING["z_dim"]), generator=torch.Generator().manual_seed(8))
+    try:
+        result = student.run(HELPER, "train_and_probe", train, held_a, held_b, eps, int(TRAINING["z_dim"]),
+                             int(TRAINING["epochs"]), device, n, function="train_vae",
+                             timeout=float(TRAINING["timeout"])).value
+    except Exception as exc:  # every training test reports the same failure
+        return exc
+    if not isinstance(result, dict) or "logits" not in result:
+        return AssertionError("The training probe returned nothing usable.")
+    rec = float(judge.bernoulli_nll(held_a, result["logits"]).mean())
+    kl = float(judge.kl_standard(result["mu"], result["log_var"]).mean())
+    shuffled = float(judge.bernoulli_nll(held_a, result["shuffled"]).mean())
+    baseline = judge.factorised_baseline(train, held_a)
+    return dict(result, rec=rec, kl=kl, shuffled_rec=shuffled, baseline=baseline)
+
+
+def _trained(trained):
+    if isinstance(trained, Exception):
+        raise trained
+    return trained
+
+
+def summary(t) -> str:
+    return (f"Held-out negative ELBO (judge's loss, judge's noise): {t['rec'] + t['kl']:.2f} nats = "
+            f"reconstruction {t['rec']:.2f} + KL {t['kl']:.2f}. No-latent baseline: {t['baseline']:.2f}; "
+            f"required: below {TRAINING['max_neg_elbo']}. Your per-epoch training losses: "
+            + ", ".join(f"{v:.1f}" for v in t["losses"][:: max(1, len(t['losses']) // 8)]))
+
+
+@pytest.mark.grade("2.8", "training: held-out negative ELBO well below the no-latent baseline", points=4)
+def test_training_quality(student, trained, feedback):
+    t = _trained(trained)
+    feedback.add(summary(t))
+    total = t["rec"] + t["kl"]
+    if not math.isfinite(total) or total > float(TRAINING["max_neg_elbo"]):
+        fail(f"After training, the negative ELBO on held-out digits is {total:.2f} nats (reconstruction "
+             f"{t['rec']:.2f} + KL {t['kl']:.2f}); it should be below {TRAINING['max_neg_elbo']} (a model "
+             f"with no latent code gets {t['baseline']:.2f}). The judge encodes, samples z with "
+             "sigma = exp(log_var / 2) and decodes with your encode/decode, and scores the result with the "
+             "Bernoulli likelihood of the logits: check the loss you train with, the sampling, and that "
+             "decode returns logits and depends only on z.")
+
+
+@pytest.mark.grade("2.9", "training: the decoder uses z (the latent code carries information)", points=2)
+def test_latent_used(student, trained):
+    t = _trained(trained)
+    if t["shuffled_rec"] - t["rec"] < float(TRAINING["min_shuffle_gap"]):
+        fail(f"Decoding another example's z reconstructs this example almost as well "
+             f"({t['shuffled_rec']:.2f} vs {t['rec']:.2f} nats): the decoder ignores z.")
+    if t["kl"] < float(TRAINING["min_kl"]):
+        fail(f"The KL term is {t['kl']:.3f} nats: q(z|x) is the prior for every x, so z carries no information.")
+
+
+@pytest.mark.grade("2.10", "train_vae: trains on the device, one finite loss per epoch, decreasing", points=1)
+def test_training_curve(student, trained, device):
+    t = _trained(trained)
+    losses = t["losses"]
+    if len(losses) != int(TRAINING["epochs"]):
+        fail(f"train_vae(..., epochs={TRAINING['epochs']}) returned {len(losses)} losses.")
+    if not all(math.isfinite(v) for v in losses) or not losses[-1] < losses[0]:
+        fail(f"The training losses should be finite and fall: first {losses[0]:.2f}, last {losses[-1]:.2f}.")
+    if not t["device_after"].startswith(device):
+        fail(f"train_vae should move the model to {device!r}; its parameters are on {t['device_after']!r}.")
+
+
+@pytest.mark.grade("2.11", "sample_images: 64 varied images in [0, 1] from the trained model", points=1)
+def test_samples(student, trained):
+    t = _trained(trained)
+    samples = expect_tensor(t["samples"], what="sample_images(model, 64)", shape=(64, 64))
+    if samples.min() < 0 or samples.max() > 1:
+        fail("sample_images should return Bernoulli means sigmoid(logits), in [0, 1].")
+    if float(samples.std(0).mean()) < 0.02:
+        fail("All 64 samples are nearly the same image: decode a fresh z ~ N(0, I) for each.")
+
+
+@pytest.mark.grade("2.12", "forward: z ~ N(mu, exp(log_var)), sigma = exp(log_var / 2)", points=2)
+def test_sampling_scale(student, device):
+    n = 4000
+    log_var0 = torch.linspace(-1.5, 1.5, 6).repeat(n, 1)
+    mu0 = torch.linspace(-2.0, 2.0, 6).repeat(n, 1)
+    x = torch.zeros(n, 64)
+    result = student.run(HELPER, "sampling", x, mu0, log_var0, device, function="VAE", timeout=60).value
+    if result is None:
+        return  # forward does not call self.encode/self.decode: its sampling is judged by 2.7 and 2.8
+    z = expect_tensor(result["z"], what="the z that forward decodes", shape=(n, 6))
+    mean, std = z.double().mean(0), z.double().std(0)
+    want_std = torch.exp(0.5 * log_var0[0]).double()
+    if ((mean - mu0[0]).abs() > 5 * want_std / math.sqrt(n)).any():
+        fail("The z that forward draws is not centred on mu (per-dimension means differ by more than "
+             "5 standard errors).")
+    ratio = std / want_std
+    if ((ratio - 1).abs() > 5 * math.sqrt(0.5 / n) + 0.02).any():
+        hint = (" It matches exp(log_var): remember sigma = exp(log_var / 2)."
+                if torch.allclose(std, torch.exp(log_var0[0]).double(), rtol=0.08) else "")
+        fail("The spread of the z that forward draws does not match sigma = exp(log_var / 2): measured "
+             f"std / sigma = {[round(float(r), 2) for r in ratio]} across dimensions." + hint)

@@ -1,0 +1,102 @@
+"""Public tests for vae: values worked out by hand, shapes, and a very short training run."""
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder.checks import expect_close, expect_tensor, expect_tuple, fail
+from autograder.proxy import Helper
+
+HELPER = Helper.from_file(Path(__file__).with_name("child_helpers.py"))
+LN2 = math.log(2)
+
+
+@pytest.mark.grade("1.1", "gaussian_kl to N(0, I), summed over the last dimension", points=1)
+def test_kl_standard(student):
+    mu = torch.tensor([[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    log_var = torch.tensor([[0.0, 0.0], [0.0, 0.0], [LN2, LN2]])
+    got = expect_tensor(student.gaussian_kl(mu, log_var), what="gaussian_kl(mu, log_var)", shape=(3,))
+    expect_close(got, [0.0, 1.0, 1.0 - LN2], what="KL(q || N(0, I))",
+                 inputs="rows mu = (0,0), (1,1), (0,0) with log_var = (0,0), (0,0), (ln 2, ln 2)",
+                 hint="KL = 1/2 sum_j (sigma_j^2 + mu_j^2 - 1 - log sigma_j^2), with sigma^2 = exp(log_var)")
+
+
+@pytest.mark.grade("1.2", "gaussian_kl to a general diagonal prior", points=1)
+def test_kl_general(student):
+    args = [torch.tensor([[0.0]]), torch.tensor([[0.0]]), torch.tensor([[1.0]]), torch.tensor([[math.log(4)]])]
+    got = expect_tensor(student.gaussian_kl(*args), what="gaussian_kl(...)", shape=(1,))
+    expect_close(got, [0.5 * (0.25 + 0.25 - 1 + math.log(4))], what="KL(N(0, 1) || N(1, 4))",
+                 inputs="q = N(0, 1), p = N(1, 4) (log_var_p = ln 4)",
+                 hint="1/2 [log(sigma_p^2 / sigma_q^2) + (sigma_q^2 + (mu_q - mu_p)^2) / sigma_p^2 - 1]")
+
+
+@pytest.mark.grade("1.3", "standardize moves the prior to N(0, I)", points=1)
+def test_standardize(student):
+    args = [torch.tensor([[0.0]]), torch.tensor([[0.0]]), torch.tensor([[1.0]]), torch.tensor([[math.log(4)]])]
+    mu, log_var = expect_tuple(student.standardize(*args), 2, what="standardize(...)")
+    expect_close(expect_tensor(mu, what="mu'", shape=(1, 1)), [[-0.5]], what="mu'",
+                 inputs="q = N(0, 1), p = N(1, 4)", hint="mu' = (mu_q - mu_p) / sigma_p")
+    expect_close(expect_tensor(log_var, what="log_var'", shape=(1, 1)), [[-math.log(4)]], what="log_var'",
+                 inputs="q = N(0, 1), p = N(1, 4)", hint="log_var' = log_var_q - log_var_p")
+
+
+@pytest.mark.grade("1.4", "negative_elbo on a two-pixel example, with beta", points=1)
+def test_negative_elbo_example(student):
+    x, logits = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 0.0]])
+    parts = expect_tuple(student.negative_elbo(x, logits, torch.tensor([[0.0]]), torch.tensor([[0.0]])), 3,
+                         what="negative_elbo(...)")
+    for got, want, name in zip(parts, [2 * LN2, 2 * LN2, 0.0], ("loss", "reconstruction", "kl")):
+        expect_close(expect_tensor(got, what=name, shape=()), want, what=name,
+                     inputs="x = (1, 0), logits = (0, 0), mu = 0, log_var = 0",
+                     hint="-log p(x|z) sums the Bernoulli log-likelihood over the pixels: 2 ln 2 here")
+    parts = expect_tuple(student.negative_elbo(x, logits, torch.tensor([[1.0]]), torch.tensor([[0.0]]), beta=2.0),
+                         3, what="negative_elbo(..., beta=2)")
+    for got, want, name in zip(parts, [2 * LN2 + 1.0, 2 * LN2, 0.5], ("loss", "reconstruction", "kl")):
+        expect_close(expect_tensor(got, what=name, shape=()), want, what=f"{name} with beta = 2",
+                     inputs="x = (1, 0), logits = (0, 0), mu = 1, log_var = 0",
+                     hint="loss = reconstruction + beta * kl")
+
+
+@pytest.mark.grade("1.5", "VAE: shapes of encode, decode and forward", points=1)
+def test_shapes(student, device):
+    x = (torch.rand(5, 64, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    info = student.run(HELPER, "shapes", x, 8, device, function="VAE").value
+    if info["encode"] != [[5, 8], [5, 8]]:
+        fail(f"encode(x) for x of shape (5, 64) and z_dim 8 should give (mu, log_var) of shapes (5, 8) and "
+             f"(5, 8); got {info['encode']}.")
+    if info["decode"] != [5, 64]:
+        fail(f"decode(z) for z of shape (5, 8) should give logits of shape (5, 64); got {info['decode']}.")
+    if info["forward"] != [[5, 64], [5, 8], [5, 8]]:
+        fail(f"forward(x) should give (logits, mu, log_var) of shapes (5, 64), (5, 8), (5, 8); got {info['forward']}.")
+
+
+@pytest.mark.grade("1.6", "train_vae returns one loss per epoch", points=1)
+def test_train_short(student, device):
+    from autograder.data import load_digits_binary
+
+    images, _ = load_digits_binary()
+    data = torch.from_numpy(images[:256])
+    for epochs in (2, 3):
+        result = student.run(HELPER, "train_and_probe", data, data[:8], data[8:16], torch.randn(1, 8, 8), 8,
+                             epochs, device, 1, function="train_vae", timeout=120).value
+        losses = result["losses"]
+        if len(losses) != epochs:
+            fail(f"train_vae(..., epochs={epochs}) returned {len(losses)} losses; it should train for exactly "
+                 f"{epochs} epochs and return one mean loss per epoch.")
+        if not all(math.isfinite(v) for v in losses):
+            fail(f"train_vae returned non-finite losses: {losses}.")
+
+
+@pytest.mark.grade("1.7", "sample_images: Bernoulli means in [0, 1]", points=1)
+def test_samples_range(student, device):
+    from autograder.data import load_digits_binary
+
+    images, _ = load_digits_binary()
+    data = torch.from_numpy(images[:128])
+    result = student.run(HELPER, "train_and_probe", data, data[:8], data[8:16], torch.randn(1, 8, 8), 8,
+                         1, device, 1, function="sample_images", timeout=120).value
+    samples = expect_tensor(result["samples"], what="sample_images(model, 64)", shape=(64, 64))
+    if samples.min() < 0 or samples.max() > 1:
+        fail(f"sample_images should return probabilities sigmoid(logits) in [0, 1]; got values from "
+             f"{float(samples.min()):.3g} to {float(samples.max()):.3g}.")
