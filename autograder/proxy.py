@@ -7,6 +7,7 @@ later tests fail at once instead of waiting out the timeout again.
 """
 from __future__ import annotations
 
+import sys
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -217,9 +218,11 @@ class Session:
         }
         if helper is not None:
             message["helper"] = {"name": helper.name, "source": helper.source, "entry": entry}
+        progress = _Progress(fn)
         try:
-            reply = child.call(message, min(wanted, left))
+            reply = child.call(message, min(wanted, left), on_wait=progress.tick)
         except ChildGone as gone:
+            progress.done()
             self.close()
             if gone.kind == "timeout" and left < wanted:
                 raise OutOfTime() from None
@@ -227,6 +230,7 @@ class Session:
             self.broken[fn] = crash
             self.notes.append(f"child restarted after `{fn}`: {gone.reason}")
             raise crash from None
+        progress.done()
         if not reply.get("ok"):
             raise _failure_from_error(fn, reply.get("error") or {})
         try:
@@ -236,6 +240,27 @@ class Session:
         mutated = reply.get("mutated", [])
         return CallResult(value, wire.tensor_metas(reply.get("value")),
                           mutated if isinstance(mutated, list) else [])
+
+
+class _Progress:
+    """On a terminal, a call that runs for more than a few seconds (training, say) shows one
+    line with its elapsed time, rewritten in place: no flood in logs."""
+
+    def __init__(self, fn: str) -> None:
+        self.fn = fn
+        self.started = time.monotonic()
+        self.shown = False
+
+    def tick(self) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r  running {self.fn} in the sandbox: {time.monotonic() - self.started:.0f} s ")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write(f"\r  {self.fn} finished in {time.monotonic() - self.started:.0f} s          \n")
+            sys.stderr.flush()
 
 
 def _failure_from_error(fn: str, err: dict) -> Exception:

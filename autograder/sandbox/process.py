@@ -239,11 +239,15 @@ class Child:
                 pages += st[2]
         return pages * PAGE / 2**20
 
-    def _read_exact(self, n: int, deadline: float) -> bytes:
+    def _read_exact(self, n: int, deadline: float, on_wait=None) -> bytes:
         chunks = []
         next_memory_check = 0.0
+        next_report = time.monotonic() + 5.0
         while n > 0:
             now = time.monotonic()
+            if on_wait is not None and now >= next_report:
+                next_report = now + 1.0
+                on_wait()
             if now >= deadline:
                 raise ChildGone("it did not finish within the time limit", "timeout")
             ready, _, _ = select.select([self.resp_r], [], [], min(0.05, deadline - now))
@@ -276,11 +280,11 @@ class Child:
             return f"the process was killed by {sig}"
         return f"the process exited with status {code} (sys.exit or os._exit in your code?)"
 
-    def receive(self, timeout: float) -> dict:
+    def receive(self, timeout: float, on_wait=None) -> dict:
         import json
 
         deadline = time.monotonic() + timeout
-        size = int.from_bytes(self._read_exact(wire.HEADER, deadline), "big")
+        size = int.from_bytes(self._read_exact(wire.HEADER, deadline, on_wait), "big")
         if size > self.limits.max_reply_mb * 2**20:
             raise ChildGone(f"it returned more than {self.limits.max_reply_mb} MB of data", "protocol")
         try:
@@ -295,14 +299,14 @@ class Child:
             raise ChildGone("it sent the grader something unexpected at start-up", "protocol")
         return self.hello
 
-    def call(self, message: dict, timeout: float) -> dict:
+    def call(self, message: dict, timeout: float, on_wait=None) -> dict:
         self.next_id += 1
         message = dict(message, id=self.next_id)
         try:
             wire.write_message(self.req_w, message)
         except (BrokenPipeError, OSError):
             raise ChildGone(self._death_reason(), "crash") from None
-        reply = self.receive(timeout)
+        reply = self.receive(timeout, on_wait)
         if reply.get("id") != self.next_id:
             raise ChildGone("its reply did not match the grader's request", "protocol")
         return reply
