@@ -273,6 +273,9 @@ def _failure_from_error(fn: str, err: dict) -> Exception:
         return RuntimeError(f"the child could not decode the grader's arguments: {err.get('message')}")
     if kind == "exit":
         return StudentRaised(fn, "SystemExit", "your code called sys.exit() or exit()", "")
+    if kind == "memory":
+        return StudentCrashed(fn, "memory limit exceeded: it tried to allocate more memory than the grader "
+                                  "allows", "memory")
     return StudentRaised(fn, str(err.get("type", "Exception")), str(err.get("message", "")),
                          str(err.get("traceback", "")))
 

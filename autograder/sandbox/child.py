@@ -286,6 +286,8 @@ def _error_info(exc: BaseException, limit_frames: bool = True) -> dict:
         message = str(exc)[:2000]
     except BaseException:
         message = "<unprintable>"
+    if isinstance(exc, MemoryError) or "can't allocate memory" in message:
+        kind = "memory"
     return {
         "kind": kind,
         "type": type(exc).__name__,
