@@ -124,7 +124,8 @@ def _digest_files(paths: list[Path]) -> str:
 def grader_key(assignment: Assignment, device: str) -> str:
     """Changes whenever anything that decides a grade changes."""
     parts = [assignment.folder, assignment.solution, Path(__file__).resolve().parent]
-    return hashlib.sha256(f"{__version__}|{device}|{_digest_files([p for p in parts if p.exists()])}"
+    dataset = os.environ.get("AUTOGRADER_DATASET", "digits")
+    return hashlib.sha256(f"{__version__}|{device}|{dataset}|{_digest_files([p for p in parts if p.exists()])}"
                           .encode()).hexdigest()
 
 

@@ -14,7 +14,13 @@ from autograder.proxy import Helper
 HERE = Path(__file__).resolve().parent
 HELPER = Helper.from_file(HERE / "child_helpers.py")
 judge = load_module(HERE / "vae_judge.py", "_vae_judge_hidden")
-TRAINING = tomllib.loads((HERE / "assignment.toml").read_text())["training"]
+_CONFIG = tomllib.loads((HERE / "assignment.toml").read_text())["training"]
+# MNIST (an instructor's option, --dataset mnist) overrides some settings; its pass mark is
+# calibrated at grading time by training the reference on the same data (see `pass_mark`).
+TRAINING = {k: v for k, v in _CONFIG.items() if k != "mnist"}
+if judge.dataset_name() == "mnist":
+    TRAINING.update(_CONFIG["mnist"])
+    del TRAINING["max_neg_elbo"]  # calibrated for the digits only
 
 
 def gaussians(*shape, seed, dtype=torch.float32):
@@ -118,7 +124,7 @@ def test_reparameterized(student, device):
 @pytest.fixture(scope="module")
 def trained(student, device):
     """The student's VAE, trained once by the student's train_vae, probed with the judge's noise."""
-    train, held_a, held_b = judge.split_digits(seed=0)
+    train, held_a, held_b = judge.training_data(TRAINING, seed=0)
     n = int(TRAINING["eval_samples"])
     eps = torch.randn(n, len(held_a), int(TRAINING["z_dim"]), generator=torch.Generator().manual_seed(8))
     try:
@@ -133,7 +139,9 @@ def trained(student, device):
     kl = float(judge.kl_standard(result["mu"], result["log_var"]).mean())
     shuffled = float(judge.bernoulli_nll(held_a, result["shuffled"]).mean())
     baseline = judge.factorised_baseline(train, held_a)
-    return dict(result, rec=rec, kl=kl, shuffled_rec=shuffled, baseline=baseline)
+    mark = float(TRAINING["max_neg_elbo"]) if "max_neg_elbo" in TRAINING else None
+    return dict(result, rec=rec, kl=kl, shuffled_rec=shuffled, baseline=baseline, mark=mark,
+                data=(train, held_a, eps))
 
 
 def _trained(trained):
@@ -145,18 +153,36 @@ def _trained(trained):
 def summary(t) -> str:
     return (f"Held-out negative ELBO (judge's loss, judge's noise): {t['rec'] + t['kl']:.2f} nats = "
             f"reconstruction {t['rec']:.2f} + KL {t['kl']:.2f}. No-latent baseline: {t['baseline']:.2f}; "
-            f"required: below {TRAINING['max_neg_elbo']}. Your per-epoch training losses: "
+            f"required: below {t['mark']}. Your per-epoch training losses: "
             + ", ".join(f"{v:.1f}" for v in t["losses"][:: max(1, len(t['losses']) // 8)]))
 
 
+def pass_mark(t, reference, device) -> float:
+    """The fixed, calibrated mark on the digits; on another data set, 45% of the way from
+    what the reference reaches (trained here, in the judge, on the same data) to the baseline."""
+    if t["mark"] is not None:
+        return t["mark"]
+    train, held_a, eps = t["data"]
+    torch.manual_seed(0)
+    model = reference.VAE(train.shape[-1], int(TRAINING["z_dim"]))
+    reference.train_vae(model, train, epochs=int(TRAINING["epochs"]), device=device)
+    with torch.no_grad():
+        mu, log_var = model.encode(held_a.to(device))
+        logits = torch.stack([model.decode(mu + torch.exp(0.5 * log_var) * e.to(device)) for e in eps])
+    ref = float(judge.bernoulli_nll(held_a, logits.cpu()).mean() + judge.kl_standard(mu.cpu(), log_var.cpu()).mean())
+    t["mark"] = round(ref + float(TRAINING["mark_fraction"]) * (t["baseline"] - ref), 2)
+    return t["mark"]
+
+
 @pytest.mark.grade("2.8", "training: held-out negative ELBO well below the no-latent baseline", points=4)
-def test_training_quality(student, trained, feedback):
+def test_training_quality(student, trained, feedback, reference, device):
     t = _trained(trained)
+    mark = pass_mark(t, reference, device)
     feedback.add(summary(t))
     total = t["rec"] + t["kl"]
-    if not math.isfinite(total) or total > float(TRAINING["max_neg_elbo"]):
-        fail(f"After training, the negative ELBO on held-out digits is {total:.2f} nats (reconstruction "
-             f"{t['rec']:.2f} + KL {t['kl']:.2f}); it should be below {TRAINING['max_neg_elbo']} (a model "
+    if not math.isfinite(total) or total > mark:
+        fail(f"After training, the negative ELBO on held-out images is {total:.2f} nats (reconstruction "
+             f"{t['rec']:.2f} + KL {t['kl']:.2f}); it should be below {mark} (a model "
              f"with no latent code gets {t['baseline']:.2f}). The judge encodes, samples z with "
              "sigma = exp(log_var / 2) and decodes with your encode/decode, and scores the result with the "
              "Bernoulli likelihood of the logits: check the loss you train with, the sampling, and that "
@@ -188,7 +214,8 @@ def test_training_curve(student, trained, device):
 @pytest.mark.grade("2.11", "sample_images: 64 varied images in [0, 1] from the trained model", points=1)
 def test_samples(student, trained):
     t = _trained(trained)
-    samples = expect_tensor(t["samples"], what="sample_images(model, 64)", shape=(64, 64))
+    x_dim = t["data"][0].shape[-1]
+    samples = expect_tensor(t["samples"], what="sample_images(model, 64)", shape=(64, x_dim))
     if samples.min() < 0 or samples.max() > 1:
         fail("sample_images should return Bernoulli means sigmoid(logits), in [0, 1].")
     if float(samples.std(0).mean()) < 0.02:
