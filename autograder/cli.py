@@ -48,11 +48,18 @@ def cmd_grade(args) -> int:
     for name, png in results.images().items():
         (results_path.parent / name).write_bytes(png)
     if not args.quiet:
-        print(render_table(results))
-        print(f"\n{results.output.splitlines()[0]}  Results: {results_path}  ({results.execution_time:.1f} s)")
-        for note in results.notes:
-            print(f"  note: {note}", file=sys.stderr)
+        try:
+            _print_summary(results, results_path)
+        except BrokenPipeError:  # `autograder grade ... | head`: the results file is written already
+            sys.stderr.close()
     return 0
+
+
+def _print_summary(results, results_path: Path) -> None:
+    print(render_table(results))
+    print(f"\n{results.output.splitlines()[0]}  Results: {results_path}  ({results.execution_time:.1f} s)")
+    for note in results.notes:
+        print(f"  note: {note}", file=sys.stderr)
 
 
 def cmd_check(args) -> int:
