@@ -80,3 +80,22 @@ def sampling(module, x, mu0, log_var0, device):
     z = seen[-1]
     grad = torch.autograd.grad(z.sum(), log_var0, allow_unused=True)[0] if z.requires_grad else None
     return {"z": z.detach().cpu(), "grad_log_var": 0.0 if grad is None else float(grad.abs().sum())}
+
+
+def prior_draws(module, x_dim, z_dim, n, device):
+    """The z's that the student's sample_images hands to decode (decode replaced by a
+    recorder), concatenated; None when sample_images does not go through model.decode."""
+    import torch
+
+    model = _model(module, x_dim, z_dim, device)
+    seen = []
+
+    def recorder(z):
+        seen.append(torch.as_tensor(z).detach().to("cpu", torch.float64).reshape(-1, z_dim))
+        return torch.zeros(len(z), x_dim, device=z.device)
+
+    model.decode = recorder
+    module.sample_images(model, n, device=device)
+    if not seen:
+        return None
+    return torch.cat(seen)

@@ -41,21 +41,30 @@ def test_standardize(student):
                  inputs="q = N(0, 1), p = N(1, 4)", hint="log_var' = log_var_q - log_var_p")
 
 
-@pytest.mark.grade("1.4", "negative_elbo on a two-pixel example, with beta", points=1)
+@pytest.mark.grade("1.4", "negative_elbo on a batch of two two-pixel images, with beta", points=1)
 def test_negative_elbo_example(student):
-    x, logits = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 0.0]])
-    parts = expect_tuple(student.negative_elbo(x, logits, torch.tensor([[0.0]]), torch.tensor([[0.0]])), 3,
-                         what="negative_elbo(...)")
-    for got, want, name in zip(parts, [2 * LN2, 2 * LN2, 0.0], ("loss", "reconstruction", "kl")):
-        expect_close(expect_tensor(got, what=name, shape=()), want, what=name,
-                     inputs="x = (1, 0), logits = (0, 0), mu = 0, log_var = 0",
-                     hint="-log p(x|z) sums the Bernoulli log-likelihood over the pixels: 2 ln 2 here")
-    parts = expect_tuple(student.negative_elbo(x, logits, torch.tensor([[1.0]]), torch.tensor([[0.0]]), beta=2.0),
-                         3, what="negative_elbo(..., beta=2)")
-    for got, want, name in zip(parts, [2 * LN2 + 1.0, 2 * LN2, 0.5], ("loss", "reconstruction", "kl")):
-        expect_close(expect_tensor(got, what=name, shape=()), want, what=f"{name} with beta = 2",
-                     inputs="x = (1, 0), logits = (0, 0), mu = 1, log_var = 0",
-                     hint="loss = reconstruction + beta * kl")
+    # Image 1: x = (1, 0), logits (0, 0): s = (1/2, 1/2), -log p(x|z) = ln 2 + ln 2 = 2 ln 2.
+    # Image 2: x = (0, 1), logits (ln 3, ln 3): s = (3/4, 3/4), -log p(x|z) = ln 4 + ln(4/3) = ln(16/3).
+    # KL to N(0, 1) of q = N(0, 1) is 0, of q = N(1, 1) is 1/2. Batch means: rec = ln(64/3) / 2, kl = 1/4.
+    x = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    logits = torch.tensor([[0.0, 0.0], [math.log(3), math.log(3)]])
+    mu, log_var = torch.tensor([[0.0], [1.0]]), torch.tensor([[0.0], [0.0]])
+    where = ("x = [(1, 0), (0, 1)], logits = [(0, 0), (ln 3, ln 3)], mu = [0, 1], log_var = [0, 0] "
+             "(a batch of two images, one latent dimension)")
+    rec, kl = 0.5 * math.log(64 / 3), 0.25
+    hints = {
+        "reconstruction": "-log p(x|z) = -sum_i [x_i log s_i + (1 - x_i) log(1 - s_i)], s = sigmoid(logits): "
+                          "SUM over the pixels of each image, then the MEAN over the batch",
+        "kl": "KL(q(z|x) || N(0, I)) per image, summed over latent dimensions, then the mean over the batch",
+        "loss": "loss = reconstruction + beta * kl (the NEGATIVE ELBO; beta weighs the KL only)",
+    }
+    for beta in (1.0, 2.0):
+        parts = expect_tuple(student.negative_elbo(x, logits, mu, log_var, beta=beta), 3,
+                             what=f"negative_elbo(..., beta={beta:g})")
+        got = dict(zip(("loss", "reconstruction", "kl"), parts))
+        for name, want in (("reconstruction", rec), ("kl", kl), ("loss", rec + beta * kl)):  # most telling first
+            expect_close(expect_tensor(got[name], what=name, shape=()), want, what=f"{name} with beta = {beta:g}",
+                         inputs=where, hint=hints[name])
 
 
 @pytest.mark.grade("1.5", "VAE: shapes of encode, decode and forward", points=1)
