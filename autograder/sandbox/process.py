@@ -77,10 +77,14 @@ class LogBuffer:
         return out
 
 
+_SUBREAPER = False
+
+
 def become_subreaper() -> None:
     """Orphans of the child (double forks, setsid) are re-parented to us, so we can reap them."""
+    global _SUBREAPER
     try:
-        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _SUBREAPER = ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except Exception:
         pass
 
@@ -338,8 +342,9 @@ class Child:
 
 def kill_tree(proc: subprocess.Popen, user: tuple[int, int] | None, token: str) -> None:
     """Kill everything the child started: its process group, anything carrying its
-    environment token (escapes by setsid or double fork) and, as root, every process
-    of the sandbox user."""
+    environment token (escapes by setsid or double fork), and, when we are a subreaper,
+    orphans re-parented to us that run as the sandbox user. (Not every process of that
+    user: several judges may share it, as in `autograder batch --jobs N`.)"""
     me = os.getpid()
     for _ in range(10):
         victims = []
@@ -347,8 +352,9 @@ def kill_tree(proc: subprocess.Popen, user: tuple[int, int] | None, token: str) 
             st = _proc_stat(pid)
             if not st or pid == me:
                 continue
-            if st[1] == proc.pid or pid == proc.pid or _carries_token(pid, token) \
-                    or (user and user[0] != 0 and _owner(pid) == user[0]):
+            orphan = _SUBREAPER and st[0] == me and pid != proc.pid and user is not None \
+                and user[0] != 0 and _owner(pid) == user[0]
+            if st[1] == proc.pid or pid == proc.pid or _carries_token(pid, token) or orphan:
                 victims.append(pid)
         if not victims:
             break
