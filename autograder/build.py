@@ -11,7 +11,7 @@ root; the zip is unpacked into ``/autograder/source``)::
 ``setup.sh`` makes ``source/`` readable by root only, so the unprivileged user that runs
 student code can read neither the reference nor the hidden tests.
 
-Student bundle: ``<slug>/`` with the template, the statement, the engine (which holds no
+Student bundle: ``<slug>/`` with the template (also as a notebook), the statement, the engine (which holds no
 reference code), the public tests, and a README with the one line that runs them.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ import zipfile
 from pathlib import Path
 
 from .course import Assignment
+from .notebooks import notebook_text, write_notebook
 from .templates import template_for
 
 ENGINE = Path(__file__).resolve().parent
@@ -135,7 +136,7 @@ def _engine_skip(path: Path) -> bool:
 
 def _student_engine_skip(path: Path) -> bool:
     """Students get what `check` needs, not the course-authoring tools."""
-    return _engine_skip(path) or path.name in ("build.py", "templates.py")
+    return _engine_skip(path) or path.name in ("build.py", "templates.py", "otter_export.py")
 
 
 def is_hidden(path: Path) -> bool:
@@ -161,6 +162,7 @@ def build_student_bundle(assignment: Assignment, out: Path) -> Path:
     root = assignment.slug
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
         _add_text(zf, f"{root}/{assignment.slug}.py", template_for(assignment.solution))
+        _add_text(zf, f"{root}/{assignment.slug}.ipynb", notebook_text(assignment))  # the same, as a notebook
         _add_text(zf, f"{root}/HOW-TO-CHECK.md", STUDENT_README.format(title=assignment.title, slug=assignment.slug))
         _add_text(zf, f"{root}/requirements.txt", REQUIREMENTS)
         if assignment.statement.exists():
@@ -171,7 +173,15 @@ def build_student_bundle(assignment: Assignment, out: Path) -> Path:
 
 
 def build(assignment: Assignment, out: Path) -> list[Path]:
-    return [build_gradescope_zip(assignment, out), build_student_bundle(assignment, out)]
+    """The Gradescope zip and the student bundle (the paths returned); also writes the student
+    notebook ``out/<slug>/<slug>.ipynb`` and the Otter-Grader master notebook with its support
+    files in ``out/<slug>/otter/`` (see docs/otter.md)."""
+    from .otter_export import write_otter_master
+
+    built = [build_gradescope_zip(assignment, out), build_student_bundle(assignment, out)]
+    write_notebook(assignment, out)
+    write_otter_master(assignment, out)
+    return built
 
 
 def extract(archive: Path, folder: Path) -> None:

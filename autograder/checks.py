@@ -71,7 +71,7 @@ def as_float(value: Any, *, what: str) -> float:
         fail(f"{what} should be a number, but it is a bool.")
     if isinstance(value, (int, float)):
         return float(value)
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
         return float(value.reshape(()).item())
     if isinstance(value, (np.ndarray, np.generic)) and np.size(value) == 1:
         return float(np.asarray(value).item())

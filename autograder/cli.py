@@ -150,6 +150,8 @@ def cmd_build(args) -> int:
     for slug in slugs:
         for path in build(load_assignment(root, slug), out):
             print(f"wrote {path}  ({path.stat().st_size / 1024:.0f} KB)")
+        print(f"wrote {out / slug / (slug + '.ipynb')}  (student notebook)")
+        print(f"wrote {out / slug / 'otter' / (slug + '-master.ipynb')}  (Otter Assign master; see docs/otter.md)")
     return 0
 
 
@@ -211,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_batch)
 
-    p = sub.add_parser("build", help="Gradescope autograder zip and student bundle per assignment")
+    p = sub.add_parser("build", help="Gradescope autograder zip, student bundle and notebook, Otter master notebook per assignment")
     p.add_argument("assignment", nargs="?")
     p.add_argument("--all", action="store_true", help="every assignment of the course")
     p.add_argument("--out", default="dist", help="output folder (default: dist)")

@@ -75,11 +75,14 @@ def notebook_to_module(raw: bytes) -> str:
             sources.append("\n".join(lines))
     return (
         "# Generated from a notebook: each code cell runs on its own, so one failing cell\n"
-        "# does not stop the others.\n"
+        "# does not stop the others. codeop.Compile carries `from __future__` imports from a\n"
+        "# cell to the next, as Jupyter does.\n"
+        "import codeop as __codeop__\n"
+        "__compile_cell__ = __codeop__.Compile()\n"
         f"__notebook_cells__ = {json.dumps(sources)}\n"
         "for __cell_number__, __cell_source__ in enumerate(__notebook_cells__, 1):\n"
         "    try:\n"
-        "        exec(compile(__cell_source__, f'<notebook cell {__cell_number__}>', 'exec'), globals())\n"
+        "        exec(__compile_cell__(__cell_source__, f'<notebook cell {__cell_number__}>', 'exec'), globals())\n"
         "    except Exception as __cell_error__:\n"
         "        print(f'notebook cell {__cell_number__} failed: {__cell_error__!r}')\n"
     )

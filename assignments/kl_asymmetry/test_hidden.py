@@ -12,14 +12,6 @@ from autograder.plugin import load_module
 judge = load_module(Path(__file__).with_name("reverse_kl.py"), "_kl_asymmetry_judge_hidden")
 
 
-def as_number(value, *, what: str) -> float:
-    """``as_float`` that also takes a one-element tensor, as the contract allows (anything
-    ``float()`` accepts). Workaround: ``checks.as_float`` tests ``np.size(tensor) == 1``, and
-    ``np.size`` of a torch tensor is its ``.size`` method, so 0-dim tensors were rejected."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
-        value = value.detach().reshape(()).item()
-    return as_float(value, what=what)
-
 
 def simplex(*shape, seed, zeros=0.0, dtype=torch.float32):
     """Random distributions over the last dimension; with ``zeros``, some exact zeros."""
@@ -201,7 +193,7 @@ def test_forward_fit(student):
     for case, (w, m, s) in enumerate(FORWARD_CASES, 1):
         w, m, s = torch.tensor(w), torch.tensor(m), torch.tensor(s)
         fit = expect_tuple(student.fit_forward_kl(w, m, s), 2, what="fit_forward_kl(...)")
-        mu, sigma = as_number(fit[0], what="mu"), as_number(fit[1], what="sigma")
+        mu, sigma = as_float(fit[0], what="mu"), as_float(fit[1], what="sigma")
         want_mu, want_sigma = judge.forward_fit(w, m, s)
         if abs(sigma - want_sigma**2) < 1e-3 * want_sigma**2 and abs(want_sigma - 1) > 0.1:
             fail(f"Mixture {case}: sigma looks like a variance; return the standard deviation.")
@@ -229,7 +221,7 @@ def test_reverse_fit(student, case):
     number, title, w, m, s, start, side = case
     w, m, s = torch.tensor(w), torch.tensor(m), torch.tensor(s)
     fit = expect_tuple(student.fit_reverse_kl(w, m, s, *start), 2, what="fit_reverse_kl(...)")
-    mu, sigma = as_number(fit[0], what="mu"), as_number(fit[1], what="sigma")
+    mu, sigma = as_float(fit[0], what="mu"), as_float(fit[1], what="sigma")
     problem = judge.local_minimum_problem(mu, sigma, start, w, m, s)
     if problem:
         fail(f"{title}: {problem}.")

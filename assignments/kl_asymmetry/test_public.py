@@ -15,14 +15,6 @@ from autograder.plugin import load_module
 judge = load_module(Path(__file__).with_name("reverse_kl.py"), "_kl_asymmetry_judge_public")
 
 
-def as_number(value, *, what: str) -> float:
-    """``as_float`` that also takes a one-element tensor, as the contract allows (anything
-    ``float()`` accepts). Workaround: ``checks.as_float`` tests ``np.size(tensor) == 1``, and
-    ``np.size`` of a torch tensor is its ``.size`` method, so 0-dim tensors were rejected."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool:
-        value = value.detach().reshape(()).item()
-    return as_float(value, what=what)
-
 
 P = torch.tensor([0.5, 0.5])  # Discussion 13, 1(a): outcomes (+1, -1)
 Q = torch.tensor([0.1, 0.9])
@@ -67,7 +59,7 @@ def test_kl_example(student):
 @pytest.mark.grade("1.6", "discussion_example returns (KL(p||q), KL(q||p)): KL is not symmetric", points=1)
 def test_discussion_example(student):
     pq, qp = expect_tuple(student.discussion_example(), 2, what="discussion_example()")
-    pq, qp = as_number(pq, what="KL(p || q)"), as_number(qp, what="KL(q || p)")
+    pq, qp = as_float(pq, what="KL(p || q)"), as_float(qp, what="KL(q || p)")
     if abs(pq - KL_QP) < 1e-4 and abs(qp - KL_PQ) < 1e-4:
         fail("The two numbers are swapped: return (KL(p || q), KL(q || p)).")
     expect_close(pq, KL_PQ, what="KL(p || q)")
@@ -78,7 +70,7 @@ def test_discussion_example(student):
 def test_forward_fit_example(student):
     w, m, s = torch.tensor([0.5, 0.5]), torch.tensor([-3.0, 3.0]), torch.tensor([1.0, 1.0])
     mu, sigma = expect_tuple(student.fit_forward_kl(w, m, s), 2, what="fit_forward_kl(...)")
-    mu, sigma = as_number(mu, what="mu"), as_number(sigma, what="sigma")
+    mu, sigma = as_float(mu, what="mu"), as_float(sigma, what="sigma")
     where = "weights (0.5, 0.5), means (-3, 3), stds (1, 1)"
     expect_close(mu, 0.0, what="mu", inputs=where, atol=1e-3)
     expect_close(sigma, math.sqrt(10.0), what="sigma", inputs=where, rtol=1e-3,
@@ -89,7 +81,7 @@ def test_forward_fit_example(student):
 def test_reverse_fit_example(student):
     w, m, s = torch.tensor([0.5, 0.5]), torch.tensor([-3.0, 3.0]), torch.tensor([1.0, 1.0])
     fit = expect_tuple(student.fit_reverse_kl(w, m, s, 2.5, 0.8), 2, what="fit_reverse_kl(...)")
-    mu, sigma = as_number(fit[0], what="mu"), as_number(fit[1], what="sigma")
+    mu, sigma = as_float(fit[0], what="mu"), as_float(fit[1], what="sigma")
     problem = judge.local_minimum_problem(mu, sigma, (2.5, 0.8), w, m, s)
     if problem:
         fail(f"Started at (2.5, 0.8) on the mixture with means (-3, 3): {problem}.")

@@ -51,7 +51,7 @@ def read_points(value, betas: list[float], *, what: str = "beta_sweep(...)") -> 
         if not isinstance(item, (list, tuple)) or len(item) != 3:
             fail(f"Item {i} of the list returned by {what} should be a tuple (beta, R, D) of three "
                  f"numbers, but it is {describe(item)}.")
-        beta, r, d = (number(v, what=f"{name} in item {i}") for v, name in zip(item, ("beta", "R", "D")))
+        beta, r, d = (as_float(v, what=f"{name} in item {i}") for v, name in zip(item, ("beta", "R", "D")))
         if not all(math.isfinite(v) for v in (beta, r, d)):
             fail(f"Item {i} returned by {what} is (beta, R, D) = ({beta:.4g}, {r:.4g}, {d:.4g}): "
                  "R and D must be finite numbers (a NaN often means the loss diverged in training).")
@@ -63,13 +63,6 @@ def read_points(value, betas: list[float], *, what: str = "beta_sweep(...)") -> 
              "Return one tuple per beta, in the order given: results[i] belongs to betas[i].")
     return points
 
-
-def number(value, *, what: str) -> float:
-    """A number from anything float() accepts, one-element tensors included (autograder.checks.as_float
-    misses those: np.size(tensor) is the bound method Tensor.size, not a count)."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.dtype == torch.bool:
-        return float(value.reshape(()).item())
-    return as_float(value, what=what)
 
 
 def _list(values) -> str:
