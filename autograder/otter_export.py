@@ -33,7 +33,7 @@ from typing import Any
 
 from .course import Assignment, find_course
 from .plugin import GradingPlugin, number_key, run_pytest
-from .proxy import CallResult, Helper, _failure_from_error
+from .proxy import CallResult, Helper, failure_from_error
 from .sandbox import child as wire
 
 OTTER_DIR = "otter"
@@ -77,7 +77,7 @@ class KernelSession:
             message["helper"] = {"name": helper.name, "source": helper.source, "entry": entry}
         reply = self.server.handle(message)
         if not reply.get("ok"):
-            raise _failure_from_error(fn, reply.get("error") or {})
+            raise failure_from_error(fn, reply.get("error") or {})
         value = wire.decode(reply.get("value"))
         return CallResult(value, wire.tensor_metas(reply.get("value")), list(reply.get("mutated", [])))
 

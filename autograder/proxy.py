@@ -232,7 +232,7 @@ class Session:
             raise crash from None
         progress.done()
         if not reply.get("ok"):
-            raise _failure_from_error(fn, reply.get("error") or {})
+            raise failure_from_error(fn, reply.get("error") or {})
         try:
             value = wire.decode(reply.get("value"), max_elements=self.limits.max_reply_mb * 2**18)
         except (ValueError, TypeError, KeyError) as exc:
@@ -263,7 +263,9 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _failure_from_error(fn: str, err: dict) -> Exception:
+def failure_from_error(fn: str, err: dict) -> Exception:
+    """The failure to raise for an error reported by the child (``{"kind", "type", "message",
+    "traceback"}``); grader helpers that catch a student error themselves report it the same way."""
     kind = err.get("kind")
     if kind == "missing":
         return MissingFunction(fn)

@@ -9,7 +9,7 @@ import torch
 
 from autograder.checks import expect_close, expect_tensor, expect_tuple, fail
 from autograder.plugin import load_module
-from autograder.proxy import Helper
+from autograder.proxy import Helper, failure_from_error
 
 HERE = Path(__file__).resolve().parent
 HELPER = Helper.from_file(HERE / "child_helpers.py")
@@ -232,6 +232,8 @@ def test_training_curve(student, trained, device, reference):
 @pytest.mark.grade("2.11", "sample_images: 64 varied images in [0, 1] from the trained model", points=1)
 def test_samples(student, trained):
     t = _trained(trained)
+    if t["sample_error"]:
+        raise failure_from_error("sample_images", t["sample_error"])
     x_dim = t["data"][0].shape[-1]
     samples = expect_tensor(t["samples"], what="sample_images(model, 64)", shape=(64, x_dim))
     if samples.min() < 0 or samples.max() > 1:
