@@ -153,6 +153,22 @@ def test_magics_and_shell_escapes_are_dropped_not_run(tmp_path, assignment):
     assert {t.number for t in results.tests if t.status == "passed"} == {"1.1", "1.2", "1.3"}
 
 
+def test_future_imports_carry_to_later_cells_as_in_jupyter():
+    """Jupyter keeps `from __future__ import annotations` for the cells after it; so must we, or
+    an annotation naming a class defined later would fail at grading and not in the notebook."""
+    import types
+
+    from autograder.submission import notebook_to_module
+
+    source = notebook_to_module(_code_nb(
+        "from __future__ import annotations",
+        "def f(x: NotYetDefined) -> AlsoLater:\n    return 2 * x",
+    ).encode())
+    module = types.ModuleType("nb")
+    exec(compile(source, "nb", "exec"), module.__dict__)
+    assert module.f(2) == 4 and module.f.__annotations__ == {"x": "NotYetDefined", "return": "AlsoLater"}
+
+
 # --------------------------------------------------------------------------- check cells
 def test_check_runs_only_the_functions_public_tests(tmp_path, notebook, assignment, capsys):
     from autograder.notebooks import check

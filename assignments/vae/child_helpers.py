@@ -1,12 +1,112 @@
 """Grader code that runs in the child beside the student's module (public, not secret).
 
 Every function builds the student's own VAE and drives it only through the API of the
-assignment; the judge computes every loss itself from what these return."""
+assignment; the judge computes every loss itself from what these return.
+
+Each test charges its failures to the function it is about. Where a test of one function
+needs another one (``train_vae`` needs a model, ``sample_images`` needs a model whose images
+depend on z), a failure of that other function is caught here and reported by its own tests,
+and the test goes on with the grader's own small VAE (``_stand_in``) instead.
+"""
+
+# The sample_images tests judge the student's trained model only when its own images, for the
+# judge's z ~ N(0, I), vary at least this much (mean over pixels of the std over 64 images;
+# 2.11's mark is 0.02; trained reference and correct samples 0.16-0.19; models whose decoder
+# ignores z 0.00-0.02): such a decoder would make a correct sample_images look like one that
+# decodes a single z.
+MIN_DECODER_SPREAD = 0.05
 
 
 def _model(module, x_dim, z_dim, device):
     model = module.VAE(x_dim, z_dim)
     return model.to(device)
+
+
+def _error(exc):
+    """``exc`` in the child's error format, for ``proxy.failure_from_error`` in the judge."""
+    import traceback
+
+    kind = "not_implemented" if isinstance(exc, NotImplementedError) else "raised"
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return {"kind": kind, "type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-4000:]}
+
+
+def _missing(name):
+    return {"kind": "missing", "type": "AttributeError", "message": f"no function named {name!r}"}
+
+
+def _student_model(module, x_dim, z_dim, device):
+    """(the student's VAE(x_dim, z_dim) on ``device``, None), or (None, error) when it cannot be built."""
+    if not callable(getattr(module, "VAE", None)):
+        return None, _missing("VAE")
+    try:
+        return _model(module, x_dim, z_dim, device), None
+    except Exception as exc:  # noqa: BLE001 - reported by the tests of the VAE
+        return None, _error(exc)
+
+
+def _raised_in(exc, module, model):
+    """Whether ``exc`` was raised inside ``model`` (a method of the student's VAE or of one of its
+    layers) rather than in the student function that called it. The innermost frame that is
+    either a method of the model or in the student's file decides."""
+    if model is None:
+        return False
+    parts = {id(m) for m in model.modules()}
+    student_file = getattr(module, "__file__", None)
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        owner = frame.f_locals.get("self")
+        if owner is not None and id(owner) in parts:
+            return True
+        if student_file and frame.f_code.co_filename == student_file:
+            return False
+    return False
+
+
+def _stand_in(x_dim, z_dim, device):
+    """The grader's own small VAE, with the assignment's API (``x_dim``, ``z_dim``, ``encode``,
+    ``decode`` returning logits, ``forward``), for tests of train_vae and sample_images where the
+    student's VAE cannot serve. Its fixed initial weights make the images depend strongly on z."""
+    import math
+
+    import torch
+    from torch import nn
+
+    class GraderVAE(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.x_dim, self.z_dim = x_dim, z_dim
+            self.enc_hidden = nn.Linear(x_dim, 128)
+            self.enc_mu = nn.Linear(128, z_dim)
+            self.enc_log_var = nn.Linear(128, z_dim)
+            self.dec_hidden = nn.Linear(z_dim, 128)
+            self.dec_logits = nn.Linear(128, x_dim)
+            g = torch.Generator().manual_seed(2024)
+            with torch.no_grad():
+                for layer in (self.enc_hidden, self.enc_mu, self.enc_log_var, self.dec_hidden, self.dec_logits):
+                    fan_in = layer.weight.shape[1]
+                    layer.weight.copy_(torch.randn(layer.weight.shape, generator=g) / math.sqrt(fan_in))
+                    layer.bias.zero_()
+                self.enc_log_var.weight.mul_(0.1)
+                self.dec_logits.weight.mul_(3.0)
+
+        def encode(self, x):
+            h = torch.relu(self.enc_hidden(x))
+            return self.enc_mu(h), self.enc_log_var(h)
+
+        def decode(self, z):
+            return self.dec_logits(torch.tanh(self.dec_hidden(z)))
+
+        def forward(self, x):
+            mu, log_var = self.encode(x)
+            z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
+            return self.decode(z), mu, log_var
+
+    return GraderVAE().to(device)
 
 
 def shapes(module, x, z_dim, device):
@@ -33,52 +133,121 @@ def shapes(module, x, z_dim, device):
 def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device, n_samples):
     """Train with the student's train_vae, then probe the model the way the judge wants:
     encode A, encode B (a decoder that caches the last batch now holds B), decode z_A drawn
-    with the judge's own noise, decode shuffled z_A, and sample from the prior."""
+    with the judge's own noise, decode shuffled z_A, and sample from the prior.
+
+    When the student's VAE cannot be built, or fails inside train_vae (a TODO forward, say),
+    train_vae is run on the grader's stand-in instead, so that a correct train_vae keeps the
+    points of its own tests; ``model_error`` then carries the VAE's failure, which the tests
+    of the trained model (2.8, 2.9) report. Failures of train_vae itself go to the judge as
+    usual."""
     import torch
 
-    model = _model(module, train.shape[-1], z_dim, device)
-    losses = module.train_vae(model, train.to(device), epochs=epochs, device=device)
+    x_dim = train.shape[-1]
+    model, model_error = _student_model(module, x_dim, z_dim, device)
+    problem = "your VAE could not be built"
+    if model is None:
+        model = _stand_in(x_dim, z_dim, device)
+    failure = None
+    try:
+        losses = module.train_vae(model, train.to(device), epochs=epochs, device=device)
+    except Exception as exc:  # noqa: BLE001 - sorted out just below
+        failure = exc
+    if failure is not None:
+        if model_error is not None or isinstance(failure, MemoryError) or not _raised_in(failure, module, model):
+            raise failure
+        model_error, problem = _error(failure), "your VAE failed during training"
+        model = _stand_in(x_dim, z_dim, device)
+        losses = module.train_vae(model, train.to(device), epochs=epochs, device=device)
     device_after = str(next(model.parameters()).device)
     model.eval()
-    with torch.no_grad():
-        mu_a, log_var_a = model.encode(held_a.to(device))
-        model.encode(held_b.to(device))
-        std = torch.exp(0.5 * log_var_a)
-        logits = torch.stack([model.decode(mu_a + std * eps_a[s].to(device)) for s in range(n_samples)])
-        shuffled = model.decode((mu_a + std * eps_a[0].to(device)).roll(1, dims=0))
-    samples, sample_error = _samples(module, model, 64, device)
-    return {
-        "losses": [float(v) for v in losses],
-        "mu": mu_a.cpu(), "log_var": log_var_a.cpu(), "logits": logits.cpu(), "shuffled": shuffled.cpu(),
-        "samples": samples, "sample_error": sample_error, "device_after": device_after,
-    }
+    probe = {"mu": None, "log_var": None, "logits": None, "shuffled": None}
+    if model_error is None:
+        try:
+            with torch.no_grad():
+                mu_a, log_var_a = model.encode(held_a.to(device))
+                model.encode(held_b.to(device))
+                std = torch.exp(0.5 * log_var_a)
+                logits = torch.stack([model.decode(mu_a + std * eps_a[s].to(device)) for s in range(n_samples)])
+                shuffled = model.decode((mu_a + std * eps_a[0].to(device)).roll(1, dims=0))
+            probe = {"mu": mu_a.cpu(), "log_var": log_var_a.cpu(), "logits": logits.cpu(),
+                     "shuffled": shuffled.cpu()}
+        except Exception as exc:  # noqa: BLE001 - the judge calls encode/decode here: the VAE's failure
+            model_error, problem = _error(exc), "your trained VAE's encode or decode failed"
+    judged = _judged_samples(module, None if model_error else model, 64, device, x_dim, z_dim, why_not=problem,
+                             need_spread=True)
+    return dict(probe, losses=[float(v) for v in losses], device_after=device_after, model_error=model_error,
+                **judged)
 
 
 def _samples(module, model, n, device):
-    """(samples, None), or (None, error) when sample_images fails: its failure is reported by the
-    sample_images tests only, never held against train_vae (a correct train_vae keeps its points
-    while sample_images is still a TODO). The error has the child's format (proxy.failure_from_error)."""
-    import traceback
-
+    """(samples, None, None), or (None, error, exception) when sample_images fails: its failure
+    is reported by the sample_images tests only, never held against train_vae (a correct
+    train_vae keeps its points while sample_images is still a TODO). The error has the child's
+    format (proxy.failure_from_error)."""
     import torch
 
     if not callable(getattr(module, "sample_images", None)):
-        return None, {"kind": "missing", "type": "AttributeError", "message": "no function named 'sample_images'"}
+        return None, _missing("sample_images"), None
     try:
-        return torch.as_tensor(module.sample_images(model, n, device=device)).detach().cpu(), None
+        return torch.as_tensor(module.sample_images(model, n, device=device)).detach().cpu(), None, None
     except Exception as exc:  # noqa: BLE001 - whatever the student raises is reported to the tests
-        kind = "not_implemented" if isinstance(exc, NotImplementedError) else "raised"
-        return None, {"kind": kind, "type": type(exc).__name__, "message": str(exc)[:2000],
-                      "traceback": traceback.format_exc()[-4000:]}
+        return None, _error(exc), exc
+
+
+def _decoder_spread(model, z_dim, device):
+    """How much the model's images vary with z ~ N(0, I) (judge's own draws); None when decode fails."""
+    import torch
+
+    z = torch.randn(64, z_dim, generator=torch.Generator().manual_seed(11), dtype=torch.float32)
+    try:
+        with torch.no_grad():
+            probs = torch.sigmoid(torch.as_tensor(model.decode(z.to(device))).float())
+        return float(probs.std(0).mean())
+    except Exception:  # noqa: BLE001 - the VAE's failure, reported by its own tests
+        return None
+
+
+def _judged_samples(module, model, n, device, x_dim, z_dim, *, why_not, need_spread,
+                    whose="the images of your trained model"):
+    """sample_images(model, n) for the sample_images tests, on the student's ``model`` when it
+    can show whether sample_images is right, else on the grader's stand-in. ``stand_in`` says
+    why the stand-in was used (None when it was not)."""
+    reason = None if model is not None else why_not
+    if reason is None and need_spread:
+        spread = _decoder_spread(model, z_dim, device)
+        if spread is None:
+            reason = "your VAE's decode failed"
+        elif spread < MIN_DECODER_SPREAD:
+            reason = (f"{whose} hardly change with z (the decoder barely uses z), so they cannot show "
+                      "whether sample_images decodes a fresh z for every image")
+    if reason is None:
+        samples, error, exc = _samples(module, model, n, device)
+        if error is None or not _raised_in(exc, module, model):
+            return {"samples": samples, "sample_error": error, "stand_in": None}
+        reason = "your VAE failed inside sample_images"
+    samples, error, _ = _samples(module, _stand_in(x_dim, z_dim, device), n, device)
+    return {"samples": samples, "sample_error": error, "stand_in": reason}
 
 
 def untrained_samples(module, x_dim, z_dim, n, device):
     """sample_images on a freshly built (untrained) VAE: what the public range check needs,
-    without depending on train_vae."""
-    model = _model(module, x_dim, z_dim, device)
-    model.eval()
-    samples, error = _samples(module, model, n, device)
-    return {"samples": samples, "sample_error": error}
+    without depending on train_vae (nor on the VAE: the stand-in serves when it cannot)."""
+    model, _ = _student_model(module, x_dim, z_dim, device)
+    if model is not None:
+        model.eval()
+    return _judged_samples(module, model, n, device, x_dim, z_dim, why_not="your VAE could not be built",
+                           need_spread=False)
+
+
+def fresh_samples(module, x_dim, z_dim, n, device):
+    """For 2.11 when training failed: sample_images on an untrained VAE, or on the stand-in when
+    that VAE's images hardly depend on z (an untrained decoder's usually do not)."""
+    model, _ = _student_model(module, x_dim, z_dim, device)
+    if model is not None:
+        model.eval()
+    return _judged_samples(module, model, n, device, x_dim, z_dim, why_not="your VAE could not be built",
+                           need_spread=True,
+                           whose="training failed, and the images of your VAE, untrained,")
 
 
 def sampling(module, x, mu0, log_var0, device):
@@ -111,10 +280,14 @@ def sampling(module, x, mu0, log_var0, device):
 
 def prior_draws(module, x_dim, z_dim, n, device):
     """The z's that the student's sample_images hands to decode (decode replaced by a
-    recorder), concatenated; None when sample_images does not go through model.decode."""
+    recorder), concatenated; None when sample_images does not go through model.decode.
+    Only the model's z_dim and decode are used, so the stand-in serves when the student's
+    VAE cannot be built."""
     import torch
 
-    model = _model(module, x_dim, z_dim, device)
+    model, _ = _student_model(module, x_dim, z_dim, device)
+    if model is None:
+        model = _stand_in(x_dim, z_dim, device)
     seen = []
 
     def recorder(z):

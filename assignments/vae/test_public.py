@@ -98,8 +98,10 @@ def test_train_short(student, device):
 
 
 @pytest.mark.grade("1.7", "sample_images: Bernoulli means in [0, 1]", points=1)
-def test_samples_range(student, device):
+def test_samples_range(student, device, feedback):
     result = student.run(HELPER, "untrained_samples", 64, 8, 64, device, function="sample_images", timeout=60).value
+    if result["stand_in"]:
+        feedback.add(f"sample_images was judged on the grader's own small VAE, since {result['stand_in']}.")
     if result["sample_error"]:
         raise failure_from_error("sample_images", result["sample_error"])
     samples = expect_tensor(result["samples"], what="sample_images(model, 64)", shape=(64, 64))
