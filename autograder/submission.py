@@ -2,11 +2,13 @@
 
 The result is always one Python source file for the child to import. A notebook becomes
 a module that runs its code cells one by one, so a cell that fails costs only what it
-would have defined; check cells, magics and shell escapes are dropped, never executed.
+would have defined; check cells (ours, and Otter-Grader's), magics and shell escapes are
+dropped, never executed.
 """
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -15,6 +17,10 @@ from pathlib import Path, PurePosixPath
 MAX_FILE_BYTES = 5 * 2**20
 NOTEBOOK_CHECK_TAG = "autograder-check"  # cells with this tag only run the public checks
 IGNORED_PARTS = ("__MACOSX", ".ipynb_checkpoints")
+# Otter-Grader's own cells (its init cell, `grader.check("q1")`, `grader.export()`) only run
+# Otter's checks, like our check cells: a notebook written for Otter is graded without them.
+OTTER_LINE = re.compile(r"\s*(#.*|import otter|grader\s*=\s*otter\.Notebook\(.*\)"
+                        r"|grader\.(check|check_all|export|to_pdf)\(.*\)\s*;?)?\s*")
 
 
 class SubmissionError(Exception):
@@ -71,6 +77,8 @@ def notebook_to_module(raw: bytes) -> str:
         if source.lstrip().startswith("%%"):  # a cell magic: the whole cell is not Python
             continue
         lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
+        if all(OTTER_LINE.fullmatch(ln) for ln in lines):  # blank, or only Otter's checks
+            continue
         if any(ln.strip() for ln in lines):
             sources.append("\n".join(lines))
     return (

@@ -73,10 +73,10 @@ def main() -> None:
                                                               "-o", str(out), str(notebook)],
                 "autograder grade (same notebook)": lambda out: prefix + [
                     sys.executable, "-m", "autograder", "grade", slug, str(notebook), "--results",
-                    str(out / "results.json"), "--device", "cpu", "--quiet"],
+                    str(out / "results.json"), "--device", "cpu", "--quiet", "--course", str(ROOT)],
                 "autograder grade (.py)": lambda out: prefix + [
                     sys.executable, "-m", "autograder", "grade", slug, str(ROOT / "solutions" / f"{slug}.py"),
-                    "--results", str(out / "results.json"), "--device", "cpu", "--quiet"],
+                    "--results", str(out / "results.json"), "--device", "cpu", "--quiet", "--course", str(ROOT)],
             }
             runs: dict[str, list] = {k: [] for k in kinds}
             for round_ in range(args.repeat):

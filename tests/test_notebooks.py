@@ -169,6 +169,21 @@ def test_future_imports_carry_to_later_cells_as_in_jupyter():
     assert module.f(2) == 4 and module.f.__annotations__ == {"x": "NotYetDefined", "return": "AlsoLater"}
 
 
+def test_otter_cells_are_dropped_like_check_cells():
+    """A notebook written for Otter-Grader: its init, check and export cells are not run."""
+    from autograder.submission import notebook_to_module
+
+    module = notebook_to_module(_code_nb(
+        '# Initialize Otter\nimport otter\ngrader = otter.Notebook("kl_asymmetry.ipynb")',
+        "def entropy(p):\n    return p",
+        'grader.check("entropy")',
+        "# Save your notebook first, then run this cell to export your submission.\ngrader.export(pdf=False)",
+        "import otter, os",  # not only Otter's lines: kept
+    ).encode())
+    assert "grader." not in module and "import otter\\n" not in module
+    assert "def entropy" in module and "import otter, os" in module
+
+
 # --------------------------------------------------------------------------- check cells
 def test_check_runs_only_the_functions_public_tests(tmp_path, notebook, assignment, capsys):
     from autograder.notebooks import check
