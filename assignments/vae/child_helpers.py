@@ -49,7 +49,7 @@ def _raised_in(exc, module, model):
     """Whether ``exc`` was raised inside ``model`` (a method of the student's VAE or of one of its
     layers) rather than in the student function that called it. The innermost frame that is
     either a method of the model or in the student's file decides."""
-    if model is None:
+    if model is None or exc is None:  # no exception: the function is missing, not failing
         return False
     parts = {id(m) for m in model.modules()}
     student_file = getattr(module, "__file__", None)
