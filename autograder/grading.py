@@ -2,20 +2,30 @@
 collect the results. Used by ``grade``, ``check``, ``validate`` and ``batch``."""
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
 
 from .course import Assignment
-from .plugin import GradingPlugin, run_pytest
 from .proxy import Session
 from .results import Results
 from .sandbox.process import become_subreaper
 from .submission import SubmissionError, locate
 
 
+def _no_gpu_device_nodes() -> bool:
+    """True when this machine has no NVIDIA or AMD GPU device files: then torch can see no
+    GPU, and "auto" means the CPU without importing torch (a second of start-up saved)."""
+    import glob
+
+    return not (glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/kfd"))
+
+
 def resolve_device(device: str) -> str:
     if device == "auto":
+        if _no_gpu_device_nodes():
+            return "cpu"
         import torch
 
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -48,9 +58,13 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
 
     session = Session(located.path if located else None, assignment.slug, assignment.limits, device,
                       deadline, load_error=load_error)
-    plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline)
     try:
+        # The child imports torch and the submission while the judge imports pytest, torch
+        # and the tests: start it first (nothing above imports torch).
         session.prestart()
+        from .plugin import GradingPlugin, run_pytest
+
+        plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline)
         run_pytest(assignment.test_files(public_only), plugin, assignment.root)
     finally:
         session.close()

@@ -16,7 +16,6 @@ import importlib.util
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -24,24 +23,9 @@ import pytest
 
 from .checks import GradingFailure
 from .proxy import OutOfTime, Session, Student, StudentFailure, StudentRaised, SubmissionNotLoaded
+from .records import TestRecord, number_key  # noqa: F401 - re-exported
 
 PUBLIC_FILE = "test_public.py"
-
-
-@dataclass
-class TestRecord:
-    __test__ = False  # not a pytest test class
-
-    number: str
-    name: str
-    max_score: float
-    visibility: str
-    score: float = 0.0
-    status: str = "failed"
-    output: str = "Not run."
-    ran: bool = False
-    images: list = field(default_factory=list)  # (file name, PNG bytes, alt text)
-    seconds: float = 0.0  # time in the test (setup and call), for benchmarks
 
 
 class Feedback:
@@ -61,10 +45,6 @@ class Feedback:
 
     def image(self, name: str, png: bytes, alt: str = "") -> None:
         self.images.append((name, bytes(png), alt))
-
-
-def number_key(number: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in number.replace("-", ".").split("."))
 
 
 def load_module(path: Path, name: str) -> ModuleType:

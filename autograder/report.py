@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .plugin import number_key
+from .records import number_key
 
 if TYPE_CHECKING:
     from .batch import Outcome

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .plugin import TestRecord, number_key
+from .records import TestRecord, number_key
 
 
 @dataclass
