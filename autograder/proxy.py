@@ -30,8 +30,12 @@ class StudentFailure(Exception):
 
 
 class NotImplementedByStudent(StudentFailure):
-    def __init__(self, function: str) -> None:
-        super().__init__(function, f"`{function}` is not implemented yet (it raises NotImplementedError).")
+    def __init__(self, function: str, where: str | None = None) -> None:
+        text = f"`{function}` is not implemented yet (it raises NotImplementedError)."
+        if where and where != function and not where.startswith(f"{function}."):
+            text = (f"`{function}` could not run: `{where}`, which it uses, is not implemented yet "
+                    "(it raises NotImplementedError).")
+        super().__init__(function, text)
 
 
 class MissingFunction(StudentFailure):
@@ -270,7 +274,7 @@ def failure_from_error(fn: str, err: dict) -> Exception:
     if kind == "missing":
         return MissingFunction(fn)
     if kind == "not_implemented":
-        return NotImplementedByStudent(fn)
+        return NotImplementedByStudent(fn, err.get("where"))
     if kind == "grader":
         return RuntimeError(f"the child could not decode the grader's arguments: {err.get('message')}")
     if kind == "exit":

@@ -63,6 +63,21 @@ def test_solution_full_marks_and_template_zero():
     assert all("not implemented" in t.output for t in template.tests), [t.output for t in template.tests]
 
 
+def test_not_implemented_names_the_todo_and_spares_library_errors(tmp_path):
+    """A TODO in a function another one calls is named in the caller's message; a
+    NotImplementedError raised by torch is not a TODO: it is shown with its message."""
+    path = tmp_path / "kl_asymmetry.py"
+    path.write_text(
+        "import torch\n"
+        "def entropy(p):\n    raise NotImplementedError\n"
+        "def cross_entropy(p, q):\n    return entropy(p)\n"
+        "def kl_divergence(p, q):\n    return torch.empty(2, device='meta').tolist()\n")
+    results = {t.number: t.output for t in grade_file("kl_asymmetry", path).tests}
+    assert results["1.1"] == "`entropy` is not implemented yet (it raises NotImplementedError)."
+    assert "`cross_entropy` could not run: `entropy`, which it uses, is not implemented yet" in results["1.4"]
+    assert "`kl_divergence` raised NotImplementedError: Cannot copy out of meta tensor" in results["1.5"]
+
+
 def test_regrade_is_identical():
     path = ROOT / "solutions" / "kl_asymmetry.py"
     first, second = (grade_file("kl_asymmetry", path).to_gradescope() for _ in range(2))

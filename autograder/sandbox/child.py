@@ -296,6 +296,30 @@ def _error_info(exc: BaseException, limit_frames: bool = True) -> dict:
     }
 
 
+def _locate_todo(info: dict, exc: BaseException, module) -> dict:
+    """A NotImplementedError is a TODO only when a ``raise NotImplementedError`` line of the
+    submission raised it; then ``where`` names the function holding that line (which may be
+    another student function than the one called). One raised by a library (torch's "Could
+    not run 'aten::...'") is an ordinary exception, reported with its message."""
+    if info.get("kind") != "not_implemented":
+        return info
+    submission = getattr(module, "__file__", None)
+    tb, innermost = exc.__traceback__, None
+    while tb is not None:
+        innermost, tb = tb, tb.tb_next
+    if innermost is None or submission is None:
+        return info
+    code = innermost.tb_frame.f_code
+    if code.co_filename != submission and not code.co_filename.startswith("<notebook cell"):
+        return dict(info, kind="exception")  # raised inside a library
+    import linecache
+
+    line = linecache.getline(code.co_filename, innermost.tb_lineno).strip()
+    if line and not line.startswith("raise NotImplementedError"):
+        return dict(info, kind="exception")  # e.g. a torch operation without this backend
+    return dict(info, where=getattr(code, "co_qualname", code.co_name))
+
+
 def _seed_everything(seed: int) -> None:
     import numpy as np
     import torch
@@ -359,7 +383,7 @@ class Server:
         try:
             value = func(*call_args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
-            return {"ok": False, "error": _error_info(exc)}
+            return {"ok": False, "error": _locate_todo(_error_info(exc), exc, self.module)}
         mutated = _mutated(snapshots)
         if msg.get("helper"):
             mutated = [i - 1 for i in mutated if i > 0]
