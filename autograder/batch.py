@@ -238,7 +238,7 @@ def write_gradebook(outcomes: list[Outcome], path: Path) -> None:
     for o in outcomes:
         for t in o.data.get("tests", []):
             numbers.setdefault(t["number"], t["name"])
-    from .plugin import number_key
+    from .records import number_key
 
     ordered = sorted(numbers, key=number_key)
     with path.open("w", newline="") as fh:

@@ -29,10 +29,10 @@ import types
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .course import Assignment, find_course
-from .plugin import GradingPlugin, number_key, run_pytest
+from .plugin import GradingPlugin, run_pytest
+from .records import number_key
 from .proxy import CallResult, Helper, failure_from_error
 from .sandbox import child as wire
 
@@ -252,7 +252,7 @@ def build_master(assignment: Assignment, files: list[str], autograder_files: lis
     """The Otter Assign (v1 format) master notebook for ``assignment``."""
     import nbformat
 
-    from .notebooks import (_code, _md, graded_names, split_questions, split_source, split_statement,
+    from .notebooks import (_code, _md, split_questions, split_source, split_statement,
                             tests_touching)
 
     slug = assignment.slug

@@ -23,7 +23,7 @@ import pytest
 
 from .checks import GradingFailure
 from .proxy import OutOfTime, Session, Student, StudentFailure, StudentRaised, SubmissionNotLoaded
-from .records import TestRecord, number_key  # noqa: F401 - re-exported
+from .records import TestRecord
 
 PUBLIC_FILE = "test_public.py"
 

@@ -77,9 +77,7 @@ def notebook_to_module(raw: bytes) -> str:
         if source.lstrip().startswith("%%"):  # a cell magic: the whole cell is not Python
             continue
         lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith(("%", "!"))]
-        if all(OTTER_LINE.fullmatch(ln) for ln in lines):  # blank, or only Otter's checks
-            continue
-        if any(ln.strip() for ln in lines):
+        if not all(OTTER_LINE.fullmatch(ln) for ln in lines):  # not blank, not only Otter's checks
             sources.append("\n".join(lines))
     return (
         "# Generated from a notebook: each code cell runs on its own, so one failing cell\n"

@@ -3,7 +3,6 @@ Otter master notebook's structure and in-process adapter (neither needs otter-gr
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from pathlib import Path
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from autograder.plugin import TestRecord
+from autograder.records import TestRecord
 from autograder.results import Results, failure_results, render_table, write_json
 
 PNG = b"\x89PNG\r\n\x1a\nfake"

@@ -16,19 +16,13 @@ and the test goes on with the grader's own small VAE (``_stand_in``) instead.
 # decodes a single z.
 MIN_DECODER_SPREAD = 0.05
 
+# ``describe_error(exc)`` (a student's exception in the child's error format, for
+# ``proxy.failure_from_error`` in the judge) is provided by the child when it loads this file.
+
 
 def _model(module, x_dim, z_dim, device):
     model = module.VAE(x_dim, z_dim)
     return model.to(device)
-
-
-def _error(exc):
-    """``exc`` in the child's error format, for ``proxy.failure_from_error`` in the judge."""
-    import traceback
-
-    kind = "not_implemented" if isinstance(exc, NotImplementedError) else "raised"
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return {"kind": kind, "type": type(exc).__name__, "message": str(exc)[:2000], "traceback": text[-4000:]}
 
 
 def _missing(name):
@@ -42,7 +36,7 @@ def _student_model(module, x_dim, z_dim, device):
     try:
         return _model(module, x_dim, z_dim, device), None
     except Exception as exc:  # noqa: BLE001 - reported by the tests of the VAE
-        return None, _error(exc)
+        return None, describe_error(exc)
 
 
 def _raised_in(exc, module, model):
@@ -155,7 +149,7 @@ def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device,
     if failure is not None:
         if model_error is not None or isinstance(failure, MemoryError) or not _raised_in(failure, module, model):
             raise failure
-        model_error, problem = _error(failure), "your VAE failed during training"
+        model_error, problem = describe_error(failure), "your VAE failed during training"
         model = _stand_in(x_dim, z_dim, device)
         losses = module.train_vae(model, train.to(device), epochs=epochs, device=device)
     device_after = str(next(model.parameters()).device)
@@ -172,7 +166,7 @@ def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device,
             probe = {"mu": mu_a.cpu(), "log_var": log_var_a.cpu(), "logits": logits.cpu(),
                      "shuffled": shuffled.cpu()}
         except Exception as exc:  # noqa: BLE001 - the judge calls encode/decode here: the VAE's failure
-            model_error, problem = _error(exc), "your trained VAE's encode or decode failed"
+            model_error, problem = describe_error(exc), "your trained VAE's encode or decode failed"
     judged = _judged_samples(module, None if model_error else model, 64, device, x_dim, z_dim, why_not=problem,
                              need_spread=True)
     return dict(probe, losses=[float(v) for v in losses], device_after=device_after, model_error=model_error,
@@ -191,7 +185,7 @@ def _samples(module, model, n, device):
     try:
         return torch.as_tensor(module.sample_images(model, n, device=device)).detach().cpu(), None, None
     except Exception as exc:  # noqa: BLE001 - whatever the student raises is reported to the tests
-        return None, _error(exc), exc
+        return None, describe_error(exc), exc
 
 
 def _decoder_spread(model, z_dim, device):

@@ -358,9 +358,15 @@ class Server:
         key = spec["name"]
         if key not in self.helpers:
             mod = types.ModuleType(f"_grader_helper_{key}")
+            # A helper that catches a student function's error itself (to judge another
+            # function on) reports it in the child's own format: see proxy.failure_from_error.
+            mod.describe_error = self.describe_error
             exec(compile(spec["source"], f"<grader helper {key}>", "exec"), mod.__dict__)
             self.helpers[key] = mod
         return self.helpers[key]
+
+    def describe_error(self, exc: BaseException) -> dict:
+        return _locate_todo(_error_info(exc), exc, self.module)
 
     def handle(self, msg: dict) -> dict:
         try:
@@ -383,7 +389,7 @@ class Server:
         try:
             value = func(*call_args, **kwargs)
         except BaseException as exc:  # noqa: BLE001 - everything the student raises is reported
-            return {"ok": False, "error": _locate_todo(_error_info(exc), exc, self.module)}
+            return {"ok": False, "error": self.describe_error(exc)}
         mutated = _mutated(snapshots)
         if msg.get("helper"):
             mutated = [i - 1 for i in mutated if i > 0]
