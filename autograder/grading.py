@@ -57,7 +57,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
         load_error = "No submission was given."
 
     session = Session(located.path if located else None, assignment.slug, assignment.limits, device,
-                      deadline, load_error=load_error)
+                      deadline, load_error=load_error, protect=[assignment.root])
     try:
         # The child imports torch and the submission while the judge imports pytest, torch
         # and the tests: start it first (nothing above imports torch).
@@ -72,9 +72,12 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
             shutil.rmtree(located.path.parent, ignore_errors=True)
 
     records = list(plugin.records.values())
-    if session.load_failure and session.load_failure.detail not in output:
-        output.append(session.load_failure.detail)
     problems = list(plugin.problems)
+    if session.sandbox_problem:  # the student sees the public line; the instructor, why
+        output.append(session.load_failure.public)
+        problems.append(session.sandbox_problem)
+    elif session.load_failure and session.load_failure.detail not in output:
+        output.append(session.load_failure.detail)
     if assignment.total_points is not None and not public_only:
         total = sum(r.max_score for r in records)
         if abs(total - assignment.total_points) > 1e-9:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .sandbox import child as wire
-from .sandbox.process import Child, ChildGone, Limits
+from .sandbox.process import Child, ChildGone, Limits, SandboxError
 
 
 # --------------------------------------------------------------------------- failures
@@ -69,6 +69,15 @@ class SubmissionNotLoaded(StudentFailure):
                          message)
 
 
+class SandboxUnavailable(SubmissionNotLoaded):
+    """The sandbox could not be built here: nothing of the student's ran (the instructor is told why)."""
+
+    def __init__(self, problem: str) -> None:
+        StudentFailure.__init__(self, None, "Not run: the grader could not build its sandbox on this machine, so "
+                                            "your code was not run. This is not your fault; your instructor "
+                                            "has been told.", problem)
+
+
 class OutOfTime(StudentFailure):
     def __init__(self) -> None:
         super().__init__(None, "Not run: the grader's overall time limit was reached before this test.")
@@ -79,7 +88,8 @@ def _short_traceback(tb: str) -> str:
     lines = tb.splitlines()
     keep, skip = [], False
     for line in lines:
-        if line.strip().startswith('File "') and "_grader_child.py" in line:
+        if line.strip().startswith('File "') and ('/grader/child.py"' in line or
+                                                  ("/ag-child-" in line and '/child.py"' in line)):
             skip = True
             continue
         if skip and line.startswith("    ") and not line.strip().startswith('File "'):
@@ -112,7 +122,7 @@ class Helper:
 
 class Session:
     def __init__(self, submission: Path | None, module: str, limits: Limits, device: str,
-                 deadline: float, load_error: str | None = None) -> None:
+                 deadline: float, load_error: str | None = None, protect: list[Path] = ()) -> None:
         self.submission = submission
         self.module = module
         self.limits = limits
@@ -125,6 +135,8 @@ class Session:
         self.test_id = ""
         self.calls_in_test = 0
         self.notes: list[str] = []  # for the instructor: sandbox facts, restarts
+        self.protect = list(protect)  # folders the sandbox must never show (the course)
+        self.sandbox_problem: str | None = None
         self.started_children = 0
         self.startup_seconds = 0.0  # spent starting children (interpreter, torch, the submission)
         self._spare: Child | None = None
@@ -152,8 +164,18 @@ class Session:
         """Start the first child now, so that its interpreter and torch load while the judge
         collects the tests; its greeting is read at the first call."""
         if self.load_failure is None and self._spare is None and self.child is None:
-            self._spare = Child(self.submission, self.module, self.limits, self.device, seed=0)
+            try:
+                self._spare = self._new_child()
+            except SandboxError as exc:
+                self._refuse(exc)
             self._spare_started = time.monotonic()
+
+    def _new_child(self) -> Child:
+        return Child(self.submission, self.module, self.limits, self.device, seed=0, protect=self.protect)
+
+    def _refuse(self, exc: SandboxError) -> None:
+        self.sandbox_problem = str(exc)
+        self.load_failure = SandboxUnavailable(str(exc))
 
     def student_output(self) -> str:
         return self.child.log.text() if self.child else ""
@@ -171,11 +193,19 @@ class Session:
             child, started, self._spare = self._spare, self._spare_started, None
         else:
             started = time.monotonic()
-            child = Child(self.submission, self.module, self.limits, self.device, seed=0)
+            try:
+                child = self._new_child()
+            except SandboxError as exc:
+                self._refuse(exc)
+                raise self.load_failure from None
         self.started_children += 1
         try:
             hello = child.start(timeout=max(1.0, min(self.limits.call_timeout + 60, self.time_left())))
             self.startup_seconds += time.monotonic() - started
+        except SandboxError as exc:
+            child.close()
+            self._refuse(exc)
+            raise self.load_failure from None
         except ChildGone as gone:
             log = child.log.text().strip()
             child.close()
@@ -195,12 +225,7 @@ class Session:
                 f"{_short_traceback(err.get('traceback', ''))}".rstrip())
             raise self.load_failure
         if self.started_children == 1:
-            notes = hello.get("notes", {})
-            self.notes.append(f"sandbox: student code ran as uid {notes.get('user')}, "
-                              f"network {notes.get('network')}")
-            if notes.get("user") == 0:
-                self.notes.append("WARNING: student code ran as root: no sandbox user can read this "
-                                  "Python installation (see autograder.sandbox.process.can_run_python)")
+            self.notes.extend(child.sandbox_notes())
         self.child = child
         return child
 
@@ -236,11 +261,12 @@ class Session:
             raise crash from None
         progress.done()
         if not reply.get("ok"):
-            raise failure_from_error(fn, reply.get("error") or {})
+            raise failure_from_error(fn, reply.get("error"))
         try:
             value = wire.decode(reply.get("value"), max_elements=self.limits.max_reply_mb * 2**18)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise StudentCrashed(fn, f"it returned something the grader cannot read ({exc})", "protocol") from None
+        except Exception as exc:  # noqa: BLE001 - whatever the child sent, a bad reply is the student's
+            raise StudentCrashed(fn, f"it returned something the grader cannot read ({type(exc).__name__}: "
+                                     f"{str(exc)[:200]})", "protocol") from None
         mutated = reply.get("mutated", [])
         return CallResult(value, wire.tensor_metas(reply.get("value")),
                           mutated if isinstance(mutated, list) else [])
@@ -269,7 +295,9 @@ class _Progress:
 
 def failure_from_error(fn: str, err: dict) -> Exception:
     """The failure to raise for an error reported by the child (``{"kind", "type", "message",
-    "traceback"}``); grader helpers that catch a student error themselves report it the same way."""
+    "traceback"}``); grader helpers that catch a student error themselves report it the same way.
+    Whatever the child put there is read as text: a forged error costs only this test."""
+    err = {k: str(v)[:4000] for k, v in err.items()} if isinstance(err, dict) else {}
     kind = err.get("kind")
     if kind == "missing":
         return MissingFunction(fn)

@@ -1,9 +1,8 @@
 """The child process that runs student code, and the wire format it shares with the judge.
 
-This file is copied into the child's private working folder and run there as a script
-(``python -I child.py ...``): the child never imports the ``autograder`` package, so it
-cannot reach the judge's files through it. It depends on the standard library, numpy and
-torch only.
+The jail (``jail.py``) puts a copy of this file where the child can read but not write it,
+and execs ``python -I child.py ...`` once the sandbox is locked: the child never imports the
+``autograder`` package. It depends on the standard library, numpy and torch only.
 
 Wire format: every message is an 8-byte big-endian length followed by UTF-8 JSON.
 Tensors travel as ``{"__t__": "tensor", "dtype", "shape", "data": base64 of raw bytes}``:
@@ -211,69 +210,6 @@ def tensor_metas(obj: Any, out: list | None = None) -> list:
 
 
 # --------------------------------------------------------------------------- child side
-def _drop_privileges(options: dict) -> dict:
-    """Leave the network and root behind before any student code runs."""
-    notes = {"network": "shared", "user": os.geteuid()}
-    if os.geteuid() != 0:
-        return notes
-    if options.get("no_network"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.unshare(0x40000000) == 0:  # CLONE_NEWNET: an empty network namespace
-                notes["network"] = "none"
-        except Exception:
-            pass
-    if options.get("uid") is not None:
-        os.setgroups([])
-        os.setgid(options["gid"])
-        os.setuid(options["uid"])
-    notes["user"] = os.geteuid()
-    return notes
-    if options.get("no_network"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.unshare(0x40000000) == 0:  # CLONE_NEWNET: an empty network namespace
-                notes["network"] = "none"
-        except Exception:
-            pass
-    os.setgroups([])
-    os.setgid(options["gid"])
-    os.setuid(options["uid"])
-    notes["user"] = os.geteuid()
-    return notes
-
-
-def _apply_limits(limits: dict) -> None:
-    import resource
-
-    names = {
-        "cpu": resource.RLIMIT_CPU,
-        "data": resource.RLIMIT_DATA,
-        "fsize": resource.RLIMIT_FSIZE,
-        "nproc": resource.RLIMIT_NPROC,
-        "nofile": resource.RLIMIT_NOFILE,
-        "core": resource.RLIMIT_CORE,
-    }
-    for name, value in limits.items():
-        if name in names and value is not None:
-            soft, hard = resource.getrlimit(names[name])
-            value = int(value)
-            if hard != resource.RLIM_INFINITY:
-                value = min(value, hard)
-            # CPU: the soft limit sends SIGXCPU (a clear message); the hard one, SIGKILL, later
-            hard_value = value + 2 if name == "cpu" else value
-            if hard != resource.RLIM_INFINITY:
-                hard_value = min(hard_value, hard)
-            try:
-                resource.setrlimit(names[name], (value, hard_value))
-            except (ValueError, OSError):
-                pass
-
-
 def _error_info(exc: BaseException, limit_frames: bool = True) -> dict:
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
     if isinstance(exc, SystemExit):
@@ -429,10 +365,8 @@ def load_submission(path: str, module_name: str) -> tuple[types.ModuleType | Non
 
 
 def main(argv: list[str]) -> None:
-    options = json.loads(argv[1])
+    options = json.loads(argv[1])  # the jail (jail.py) has already locked this process in
     req_fd, resp_fd = options["req_fd"], options["resp_fd"]
-    notes = _drop_privileges(options)
-    _apply_limits(options.get("limits", {}))
     os.chdir(options["workdir"])
     sys.path.insert(0, options["workdir"])
     sys.dont_write_bytecode = True
@@ -446,7 +380,7 @@ def main(argv: list[str]) -> None:
     module, error = load_submission(options["submission"], options["module"])
     names = sorted(n for n, v in vars(module).items() if callable(v)) if module else []
     write_message(resp_fd, {"op": "hello", "ok": error is None, "error": error,
-                            "names": names, "notes": notes, "pid": os.getpid()})
+                            "names": names})
     Server(req_fd, resp_fd, module).serve()
 
 

@@ -1,20 +1,22 @@
-"""Judge side of the sandbox: start a child, talk to it with deadlines, and clean up after it.
+"""Judge side of the sandbox: start a jailed child, talk to it with deadlines, watch it, and
+kill everything it started.
 
-The child runs in its own session (process group) with resource limits, as an
-unprivileged user when the judge is root. Its stdout and stderr are drained into a
-bounded buffer, so a student who prints without end costs only a truncated log.
+``jail.py`` builds the sandbox and execs ``child.py`` inside it (see its docstring for the
+modes); this module chooses what goes in (``jail_config``), reads the jail's status line,
+observes the result in /proc (the instructor notes come from there, never from the child),
+and enforces what a process cannot enforce on itself: a deadline on every read and write of
+the wire, a memory cap summed over every process of the sandbox, and cleanup.
 """
 from __future__ import annotations
 
 import ctypes
+import json
 import os
-import pwd
-import secrets
+import random
 import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,17 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import child as wire
+from . import probe
 
 CHILD_SCRIPT = Path(wire.__file__)
-
-
-def interpreter() -> Path:
-    """This Python, with symlinked folders resolved but the binary's name kept, so a virtual
-    environment reached through a link (``.venv -> /opt/venv``) is still found by its path."""
-    exe = Path(sys.executable)
-    return exe.parent.resolve() / exe.name
+JAIL_SCRIPT = probe.JAIL
 PR_SET_CHILD_SUBREAPER = 36
-SANDBOX_USERS = ("autograder-student", "nobody")
+UID_RANGE = (0x50000000, 0x7FFF0000)  # uids no account uses: one per sandbox, as root
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/nsswitch.conf",
+             "/etc/passwd", "/etc/group", "/etc/localtime")
+DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
+interpreter = probe.interpreter
 
 
 class ChildGone(Exception):
@@ -44,16 +45,21 @@ class ChildGone(Exception):
         self.kind = kind  # "timeout", "memory", "crash", "protocol"
 
 
+class SandboxError(Exception):
+    """The sandbox could not be built, or would not give the minimum: not the student's fault."""
+
+
 @dataclass
 class Limits:
     call_timeout: float = 10.0  # wall-clock seconds per call
-    memory_mb: int = 1536  # resident memory of the child's process group
+    memory_mb: int = 1536  # resident memory of every process of the sandbox together
     cpu_seconds: int = 600  # CPU time over the child's whole life
-    file_mb: int = 64  # largest file the child may write
-    processes: int = 256  # threads count too (only enforced for the sandbox user)
+    file_mb: int = 64  # what the child may write, in total (its tmpfs) and in one file
+    processes: int = 256  # processes and threads of the sandbox
     log_kb: int = 64  # how much of the child's stdout/stderr is kept
     threads: int = 1  # torch intra-op threads: one is fastest for small tensors on busy machines
     max_reply_mb: int = 256
+    allow_weak_sandbox: bool = False  # run even where the minimum does not hold (trusted runs only)
 
 
 @dataclass
@@ -78,10 +84,11 @@ class LogBuffer:
 
 
 _SUBREAPER = False
+_KEEPERS: set[int] = set()  # pids of the jails this judge started and has not reaped
 
 
 def become_subreaper() -> None:
-    """Orphans of the child (double forks, setsid) are re-parented to us, so we can reap them."""
+    """Orphans of the child (double forks, setsid) are re-parented to us, not to init."""
     global _SUBREAPER
     try:
         _SUBREAPER = ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
@@ -89,56 +96,7 @@ def become_subreaper() -> None:
         pass
 
 
-def sandbox_user() -> tuple[int, int] | None:
-    """The unprivileged account for student code, when we are root and that account can
-    run this Python; None otherwise (then the child runs as we do, and a note says so)."""
-    if os.geteuid() != 0:
-        return None
-    wanted = os.environ.get("AUTOGRADER_SANDBOX_USER")
-    for name in ([wanted] if wanted else []) + list(SANDBOX_USERS):
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        if can_run_python(entry.pw_uid, entry.pw_gid):
-            return entry.pw_uid, entry.pw_gid
-    return None
-
-
-def _reachable(path: Path, uid: int, gid: int) -> bool:
-    """Whether ``uid`` can read ``path`` and pass through all its parents (mode bits only)."""
-    path = path.resolve()
-    for folder in [*reversed(path.parents), path]:
-        try:
-            st = folder.stat()
-        except OSError:
-            return False
-        need = 0o5 if folder.is_dir() else 0o4
-        if st.st_uid == uid:
-            mode = (st.st_mode >> 6) & 7
-        elif st.st_gid == gid:
-            mode = (st.st_mode >> 3) & 7
-        else:
-            mode = st.st_mode & 7
-        if folder != path and not mode & 0o1:
-            return False
-        if folder == path and (mode & need) != need:
-            return False
-    return True
-
-
-def can_run_python(uid: int, gid: int) -> bool:
-    """Can ``uid`` reach the interpreter, the standard library, torch and numpy?"""
-    import importlib.util
-
-    paths = [interpreter(), Path(os.__file__).parent]
-    for name in ("torch", "numpy"):
-        spec = importlib.util.find_spec(name)
-        if spec and spec.origin:
-            paths.append(Path(spec.origin).parent)
-    return all(_reachable(p, uid, gid) for p in paths)
-
-
+# --------------------------------------------------------------------------- /proc
 def _proc_stat(pid: int) -> tuple[int, int, int] | None:
     """(ppid, pgrp, resident pages) of a process, or None when it is gone."""
     try:
@@ -154,50 +112,169 @@ def _all_pids() -> list[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 
 
+def _owner(pid: int) -> int | None:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+
+
+def _ns(pid: int | str, kind: str) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/{kind}")
+    except OSError:
+        return None
+
+
+def _status_fields(pid: int) -> dict:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return dict(line.rstrip("\n").split(":\t", 1) for line in fh if ":\t" in line)
+    except OSError:
+        return {}
+
+
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
-class Child:
-    """One sandboxed interpreter that has loaded one submission."""
+# --------------------------------------------------------------------------- the jail's configuration
+def _python_paths() -> list[str]:
+    """What the child's interpreter needs: its prefixes, the standard library, and the
+    folders that hold torch and numpy (site-packages), nothing of the course."""
+    import importlib.util
+    import sys
 
-    def __init__(self, submission: Path, module: str, limits: Limits, device: str, seed: int = 0) -> None:
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__),
+             str(interpreter().parent), str(Path(sys.executable).resolve().parent)}
+    for name in ("torch", "numpy"):
+        spec = importlib.util.find_spec(name)
+        if spec and spec.origin:
+            paths.add(str(Path(spec.origin).resolve().parent.parent))
+    return sorted(paths)
+
+
+def _read_paths(device: str, protect: list[Path]) -> list[str]:
+    paths = [p for p in ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin") if os.path.isdir(p)
+             and not os.path.islink(p)]
+    paths += [p for p in ETC_FILES if os.path.exists(p)]
+    paths += ["/sys/devices/system/cpu"]
+    if device == "cuda":
+        paths += ["/sys", "/proc/driver/nvidia"] if os.path.exists("/proc/driver/nvidia") else ["/sys"]
+    paths += [p for p in _python_paths() if not any(p.startswith(q + "/") or p == q for q in paths)]
+    for path in paths:
+        for secret in protect:  # a Python installation above the course would reveal it
+            secret = str(secret.resolve())
+            if secret == path or secret.startswith(path.rstrip("/") + "/"):
+                raise SandboxError(f"the Python installation folder {path} holds the course ({secret}): "
+                                   "install Python (or the virtual environment) outside the course folder")
+    # keep the list minimal: drop paths inside another one
+    paths = sorted(set(paths))
+    return [p for p in paths if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in paths)]
+
+
+def _devices(device: str) -> list[str]:
+    devices = [d for d in DEVICES if os.path.exists(d)]
+    if device == "cuda":
+        import glob
+
+        devices += sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/nvidia-caps/*"))
+    return devices
+
+
+def jail_config(mode: str, stage: Path, submission: Path, module: str, *, child_options: dict, env: dict,
+                limits: dict, keep_fds: list[int], status_fd: int, device: str, use_landlock: bool,
+                use_seccomp: bool, disk_mb: int, uid: int | None = None, gid: int | None = None,
+                protect: list[Path] = ()) -> dict:
+    symlinks = [[p, os.readlink(p)] for p in ("/bin", "/sbin", "/lib", "/lib64", "/lib32")
+                if os.path.islink(p)]
+    return {
+        "mode": mode, "stage": str(stage / "root"), "workdir": str(stage / "work"),
+        "submission": str(submission), "module": module, "python": str(interpreter()),
+        "child_script": str(CHILD_SCRIPT if mode == "namespaces" else stage / "child.py"),
+        "read": _read_paths(device, list(protect)), "symlinks": symlinks, "devices": _devices(device),
+        "disk_mb": disk_mb, "uid": uid, "gid": gid, "limits": limits, "env": env,
+        "child_options": child_options, "keep_fds": keep_fds, "status_fd": status_fd,
+        "landlock": use_landlock, "seccomp": use_seccomp,
+    }
+
+
+def _free_uid() -> int:
+    """A uid that no account and no running process has (as root, one per sandbox)."""
+    import pwd
+
+    busy = {_owner(pid) for pid in _all_pids()}
+    while True:
+        uid = random.randrange(*UID_RANGE)
+        if uid in busy:
+            continue
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+
+
+# --------------------------------------------------------------------------- the child
+class Child:
+    """One jailed interpreter that has loaded one submission."""
+
+    def __init__(self, submission: Path, module: str, limits: Limits, device: str, seed: int = 0,
+                 protect: list[Path] = ()) -> None:
         self.limits = limits
         self.log = LogBuffer(limits.log_kb * 1024)
         self.next_id = 0
-        self.user = sandbox_user()
-        self.workdir = Path(tempfile.mkdtemp(prefix="ag-child-"))
-        target = self.workdir / f"{module}.py"
-        shutil.copyfile(submission, target)
-        shutil.copyfile(CHILD_SCRIPT, self.workdir / "_grader_child.py")
-        if self.user:
-            for path in (self.workdir, target, self.workdir / "_grader_child.py"):
-                os.chown(path, *self.user)
-        os.chmod(self.workdir, 0o700)
+        self.caps = probe.detect()
+        if not self.caps.minimum and not limits.allow_weak_sandbox:
+            raise SandboxError("this machine cannot give student code the minimum sandbox, so it was not run:\n"
+                               + "\n".join(f"- {m}" for m in self.caps.missing)
+                               + "\n(`autograder doctor` shows every protection; --allow-weak-sandbox "
+                                 "overrides this for a trusted local run)")
+        self.mode = self.caps.mode
+        self.root = os.geteuid() == 0
+        self.uid = _free_uid() if self.root else None
+        self.gid = self.uid
+        self.stage = Path(tempfile.mkdtemp(prefix="ag-child-"))
+        self.pidns: str | None = None
+        self.jail_facts: dict = {}
+        self.observed: dict = {}
+        self.hello: dict | None = None
+        self.disk_limit = limits.file_mb * 2**20
+        self._next_disk_check = 0.0
+        if self.mode != "namespaces":  # stage the child's files ourselves: see jail._install_files
+            work = self.stage / "work"
+            work.mkdir(mode=0o700)
+            shutil.copyfile(CHILD_SCRIPT, self.stage / "child.py")
+            os.chmod(self.stage / "child.py", 0o644)
+            shutil.copyfile(submission, work / f"{module}.py")
+            if self.root:
+                os.chmod(self.stage, 0o711)  # the uid may pass through, not list or write
+                os.chown(work, self.uid, self.gid)
+                os.chown(work / f"{module}.py", self.uid, self.gid)
         req_r, self.req_w = os.pipe()
         self.resp_r, resp_w = os.pipe()
-        options = {
-            "req_fd": req_r, "resp_fd": resp_w, "workdir": str(self.workdir),
-            "submission": str(target), "module": module, "threads": limits.threads, "seed": seed,
-            "uid": self.user[0] if self.user else None, "gid": self.user[1] if self.user else None,
-            "no_network": True,
-            "gpu_fraction": float(os.environ.get("AUTOGRADER_GPU_FRACTION", 0) or 0) if device == "cuda" else 0,
-            "limits": {
-                "cpu": limits.cpu_seconds,
-                # RLIMIT_DATA makes a huge allocation fail inside the child, before the machine
-                # feels it (RLIMIT_AS cannot work: torch reserves ~640 MB of address space).
-                # CUDA maps large private regions, so on a GPU only the watchdog applies.
-                "data": limits.memory_mb * 2**20 if device != "cuda" else None,
-                "fsize": limits.file_mb * 1024 * 1024,
-                "nproc": limits.processes if self.user else None,
-                "core": 0,
-            },
+        status_r, status_w = os.pipe()
+        os.set_blocking(self.req_w, False)  # every write has a deadline: see _write_all
+        child_options = {
+            "req_fd": req_r, "resp_fd": resp_w, "module": module, "threads": limits.threads, "seed": seed,
+            "gpu_fraction": _gpu_fraction() if device == "cuda" else 0,
         }
-        self.token = f"{os.getpid()}-{secrets.token_hex(8)}"
+        nproc = limits.processes
+        if self.mode != "namespaces" and not self.root:  # RLIMIT_NPROC counts all our processes there
+            nproc += sum(1 for pid in _all_pids() if _owner(pid) == os.getuid()) + 64
+        rlimits = {
+            "cpu": limits.cpu_seconds,
+            # RLIMIT_DATA makes a huge allocation fail inside the child, before the machine
+            # feels it (RLIMIT_AS cannot work: torch reserves ~640 MB of address space).
+            # CUDA maps large private regions, so on a GPU only the watchdog applies.
+            "data": limits.memory_mb * 2**20 if device != "cuda" else None,
+            "fsize": limits.file_mb * 2**20,
+            "nproc": nproc,
+            "core": 0,
+        }
+        workdir = "/tmp/work" if self.mode == "namespaces" else str(self.stage / "work")
         env = {
-            "AUTOGRADER_CHILD": self.token,
             "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.workdir),
-            "TMPDIR": str(self.workdir),
+            "HOME": workdir,
+            "TMPDIR": workdir,
             "LANG": "C.UTF-8",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -209,18 +286,21 @@ class Child:
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, not secrets
             if key in os.environ:
                 env[key] = os.environ[key]
-        import json
-
+        cfg = jail_config(self.mode, self.stage, submission, module, child_options=child_options, env=env,
+                          limits=rlimits, keep_fds=[req_r, resp_w], status_fd=status_w, device=device,
+                          use_landlock=self.caps.landlock_abi >= 1, use_seccomp=self.caps.seccomp,
+                          disk_mb=limits.file_mb, uid=self.uid, gid=self.gid, protect=list(protect))
         self.proc = subprocess.Popen(
-            [str(interpreter()), "-I", str(self.workdir / "_grader_child.py"), json.dumps(options)],
+            [str(interpreter()), "-I", "-S", str(JAIL_SCRIPT), json.dumps(cfg)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(req_r, resp_w), cwd=str(self.workdir), env=env, start_new_session=True,
+            pass_fds=(req_r, resp_w, status_w), cwd="/", env={"PATH": "/usr/bin:/bin"},
         )
-        os.close(req_r)
-        os.close(resp_w)
+        _KEEPERS.add(self.proc.pid)
+        for fd in (req_r, resp_w, status_w):
+            os.close(fd)
+        self.status_r = status_r
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
-        self.hello: dict | None = None
 
     # ----------------------------------------------------------------- plumbing
     def _drain_output(self) -> None:
@@ -234,18 +314,110 @@ class Child:
         except (OSError, ValueError):
             return
 
-    def _group_rss_mb(self) -> float:
-        pgid = self.proc.pid
-        pages = 0
+    def _read_status(self, deadline: float) -> None:
+        """The jail's one line, written by trusted code before the child's exec."""
+        data = b""
+        while not data.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise SandboxError("the sandbox did not start in time")
+            ready, _, _ = select.select([self.status_r], [], [], min(left, 0.5))
+            if ready:
+                chunk = os.read(self.status_r, 65536)
+                if not chunk:
+                    break
+                data += chunk
+                if len(data) > 65536:
+                    break
+        os.close(self.status_r)
+        self.status_r = -1
+        try:
+            status = json.loads(data.decode() or "{}")
+        except ValueError:
+            status = {}
+        if not status.get("ok"):
+            raise SandboxError(f"the sandbox could not be built: {status.get('error') or 'the jail exited'}"
+                               f"{(' (' + self.log.text().strip()[-300:] + ')') if self.log.text().strip() else ''}")
+        self.jail_facts = status
+        if self.mode == "namespaces":
+            self.pidns = _ns(self.proc.pid, "pid_for_children")
+        self._observe()
+
+    def _observe(self) -> None:
+        """What the kernel says about the child (not what the child says about itself)."""
+        members = self.members()
+        target = min(members) if members else None
+        if target is None:
+            return
+        fields = _status_fields(target)
+        uid = fields.get("Uid", "?").split()[0] if fields.get("Uid") else "?"
+        self.observed = {
+            "uid": uid,
+            "own network namespace": _ns(target, "net") not in (None, _ns("self", "net")),
+            "own PID namespace": _ns(target, "pid") not in (None, _ns("self", "pid")),
+            "own mount namespace": _ns(target, "mnt") not in (None, _ns("self", "mnt")),
+            "no_new_privs": fields.get("NoNewPrivs", "0").strip() == "1",
+            "seccomp filter": fields.get("Seccomp", "0").strip() == "2",
+        }
+
+    def members(self) -> list[int]:
+        """Every process of this sandbox, now."""
+        me = os.getpid()
+        found = []
+        if self.pidns is not None:
+            for pid in _all_pids():
+                if pid != self.proc.pid and _ns(pid, "pid") == self.pidns:
+                    found.append(pid)
+            return found
+        if self.uid is not None:
+            return [pid for pid in _all_pids() if _owner(pid) == self.uid]
+        # the judge's own uid, no PID namespace: the keeper's descendants and the orphans
+        # re-parented to us (a subreaper) that are not one of our jails
+        parents = {}
         for pid in _all_pids():
             st = _proc_stat(pid)
-            if st and st[1] == pgid:
+            if st:
+                parents[pid] = st[0]
+        inside = {self.proc.pid}
+        changed = True
+        while changed:
+            changed = False
+            for pid, ppid in parents.items():
+                if pid not in inside and (ppid in inside or (_SUBREAPER and ppid == me and pid not in _KEEPERS)):
+                    inside.add(pid)
+                    changed = True
+        inside.discard(self.proc.pid)
+        return sorted(inside)
+
+    def _sandbox_rss_mb(self) -> float:
+        pages = 0
+        for pid in self.members():
+            st = _proc_stat(pid)
+            if st:
                 pages += st[2]
         return pages * PAGE / 2**20
 
+    def _disk_used(self) -> int:
+        total = 0
+        for folder, _, files in os.walk(self.stage / "work"):
+            for name in files:
+                try:
+                    total += os.lstat(os.path.join(folder, name)).st_blocks * 512
+                except OSError:
+                    pass
+        return total
+
+    def _watch(self, now: float) -> None:
+        if self._sandbox_rss_mb() > self.limits.memory_mb:
+            raise ChildGone(f"it used more than the memory limit ({self.limits.memory_mb} MB)", "memory")
+        if self.mode != "namespaces" and now >= self._next_disk_check:  # a tmpfs bounds it otherwise
+            self._next_disk_check = now + 0.5
+            if self._disk_used() > self.disk_limit:
+                raise ChildGone(f"it wrote more than {self.limits.file_mb} MB of files", "disk")
+
     def _read_exact(self, n: int, deadline: float, on_wait=None) -> bytes:
         chunks = []
-        next_memory_check = 0.0
+        next_check = 0.0
         next_report = time.monotonic() + 5.0
         while n > 0:
             now = time.monotonic()
@@ -255,10 +427,9 @@ class Child:
             if now >= deadline:
                 raise ChildGone("it did not finish within the time limit", "timeout")
             ready, _, _ = select.select([self.resp_r], [], [], min(0.05, deadline - now))
-            if now >= next_memory_check:
-                next_memory_check = now + 0.1
-                if self._group_rss_mb() > self.limits.memory_mb:
-                    raise ChildGone(f"it used more than the memory limit ({self.limits.memory_mb} MB)", "memory")
+            if now >= next_check:
+                next_check = now + 0.1
+                self._watch(now)
             if not ready:
                 continue
             chunk = os.read(self.resp_r, min(n, 1 << 20))
@@ -267,6 +438,24 @@ class Child:
             chunks.append(chunk)
             n -= len(chunk)
         return b"".join(chunks)
+
+    def _write_all(self, data: bytes, deadline: float) -> None:
+        """Write a request; a child that stops reading cannot block the judge."""
+        view = memoryview(data)
+        while view:
+            now = time.monotonic()
+            if now >= deadline:
+                raise ChildGone("it stopped reading the grader's requests", "timeout")
+            _, ready, _ = select.select([], [self.req_w], [], min(0.05, deadline - now))
+            self._watch(now)
+            if not ready:
+                continue
+            try:
+                view = view[os.write(self.req_w, view[: 1 << 16]):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                raise ChildGone(self._death_reason(), "crash") from None
 
     def _death_reason(self) -> str:
         try:
@@ -285,20 +474,24 @@ class Child:
         return f"the process exited with status {code} (sys.exit or os._exit in your code?)"
 
     def receive(self, timeout: float, on_wait=None) -> dict:
-        import json
-
         deadline = time.monotonic() + timeout
         size = int.from_bytes(self._read_exact(wire.HEADER, deadline, on_wait), "big")
         if size > self.limits.max_reply_mb * 2**20:
             raise ChildGone(f"it returned more than {self.limits.max_reply_mb} MB of data", "protocol")
+        data = self._read_exact(size, deadline)
         try:
-            return json.loads(self._read_exact(size, deadline))
-        except ValueError as exc:
-            raise ChildGone(f"it sent the grader something unreadable ({exc})", "protocol") from None
+            reply = json.loads(data)
+        except Exception as exc:  # noqa: BLE001 - deep nesting is a RecursionError: still the child's
+            raise ChildGone(f"it sent the grader something unreadable ({type(exc).__name__})", "protocol") from None
+        if not isinstance(reply, dict):
+            raise ChildGone("it sent the grader something unreadable (not a message)", "protocol")
+        return reply
 
     # ----------------------------------------------------------------- API
     def start(self, timeout: float) -> dict:
-        self.hello = self.receive(timeout)
+        deadline = time.monotonic() + timeout
+        self._read_status(deadline)
+        self.hello = self.receive(max(0.1, deadline - time.monotonic()))
         if self.hello.get("op") != "hello":
             raise ChildGone("it sent the grader something unexpected at start-up", "protocol")
         return self.hello
@@ -306,11 +499,10 @@ class Child:
     def call(self, message: dict, timeout: float, on_wait=None) -> dict:
         self.next_id += 1
         message = dict(message, id=self.next_id)
-        try:
-            wire.write_message(self.req_w, message)
-        except (BrokenPipeError, OSError):
-            raise ChildGone(self._death_reason(), "crash") from None
-        reply = self.receive(timeout, on_wait)
+        deadline = time.monotonic() + timeout
+        payload = json.dumps(message).encode("utf-8")
+        self._write_all(len(payload).to_bytes(wire.HEADER, "big") + payload, deadline)
+        reply = self.receive(max(0.0, deadline - time.monotonic()), on_wait)
         if reply.get("id") != self.next_id:
             raise ChildGone("its reply did not match the grader's request", "protocol")
         return reply
@@ -318,73 +510,100 @@ class Child:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def sandbox_notes(self) -> list[str]:
+        facts = dict(self.observed)
+        if self.jail_facts.get("landlock"):
+            ll = self.jail_facts["landlock"]
+            facts["Landlock"] = f"ABI {ll.get('abi')}" + (", TCP denied" if ll.get("tcp") else "") + \
+                                (", signals and abstract sockets scoped" if ll.get("scoped") else "")
+        shown = ", ".join(f"{k} {v}" if not isinstance(v, bool) else (k if v else f"NOT {k}")
+                          for k, v in facts.items())
+        notes = [f"sandbox (observed by the judge): mode {self.mode}; {shown}"]
+        if not self.caps.minimum:
+            notes.append("WARNING: graded with --allow-weak-sandbox: the sandbox lacked "
+                         + "; ".join(m.split(':')[0] for m in self.caps.missing))
+        return notes
+
     def close(self) -> None:
         """Stop the child and everything it started, then remove its folder."""
         try:
-            wire.write_message(self.req_w, {"op": "stop"})
-        except OSError:
+            self._write_all(_STOP, time.monotonic() + 0.2)
+        except ChildGone:
             pass
         try:
-            self.proc.wait(timeout=0.5)
+            self.proc.wait(timeout=0.3)
         except subprocess.TimeoutExpired:
             pass
-        kill_tree(self.proc, self.user, self.token)
-        for fd in (self.req_w, self.resp_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        self.kill()
+        for fd in (self.req_w, self.resp_r, self.status_r):
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         self._drain.join(timeout=1)
         if self.proc.stdout:
             self.proc.stdout.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        shutil.rmtree(self.stage, ignore_errors=True)
+
+    def kill(self) -> None:
+        """Kill every process of the sandbox until none is left (a fork chain included)."""
+        try:
+            self.proc.kill()  # the keeper; its PID 1 has PDEATHSIG=SIGKILL, and takes the namespace with it
+        except OSError:
+            pass
+        for _ in range(200):
+            victims = self.members()
+            if self.uid is not None:
+                _kill_uid(self.uid)
+            for pid in victims:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            _reap(victims)
+            if not victims:
+                break
+            time.sleep(0.005)
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        _KEEPERS.discard(self.proc.pid)
 
 
-def kill_tree(proc: subprocess.Popen, user: tuple[int, int] | None, token: str) -> None:
-    """Kill everything the child started: its process group, anything carrying its
-    environment token (escapes by setsid or double fork), and, when we are a subreaper,
-    orphans re-parented to us that run as the sandbox user. (Not every process of that
-    user: several judges may share it, as in `autograder batch --jobs N`.)"""
-    me = os.getpid()
-    for _ in range(10):
-        victims = []
-        for pid in _all_pids():
-            st = _proc_stat(pid)
-            if not st or pid == me:
-                continue
-            orphan = _SUBREAPER and st[0] == me and pid != proc.pid and user is not None \
-                and user[0] != 0 and _owner(pid) == user[0]
-            if st[1] == proc.pid or pid == proc.pid or _carries_token(pid, token) or orphan:
-                victims.append(pid)
-        if not victims:
-            break
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.02)
-        for pid in victims:  # orphans re-parented to us (we are a subreaper) must be reaped
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+_STOP = (lambda p: len(p).to_bytes(wire.HEADER, "big") + p)(json.dumps({"op": "stop"}).encode())
+
+
+def _gpu_fraction() -> float:
     try:
-        proc.wait(timeout=2)
-    except subprocess.TimeoutExpired:
+        return float(os.environ.get("AUTOGRADER_GPU_FRACTION", 0) or 0)
+    except ValueError:
+        return 0.0
+
+
+def _kill_uid(uid: int) -> None:
+    """As root: a process of ``uid`` sends SIGKILL to every process of ``uid`` (kill(-1)
+    reaches all of them at once, so a fork chain cannot outrun it)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
         pass
 
 
-def _carries_token(pid: int, token: str) -> bool:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as fh:
-            return token.encode() in fh.read()
-    except OSError:
-        return False
-
-
-def _owner(pid: int) -> int | None:
-    try:
-        return os.stat(f"/proc/{pid}").st_uid
-    except OSError:
-        return None
+def _reap(pids: list[int]) -> None:
+    """Killed orphans re-parented to us (a subreaper) must be waited for."""
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except (ChildProcessError, OSError):
+            pass
