@@ -27,7 +27,10 @@ def cmd_grade(args) -> int:
     try:
         assignment = load_assignment(_course(args), args.assignment)
         max_score = assignment.total_points
-        results = grade(assignment, Path(args.submission), device=args.device)
+        from .watchdog import Watchdog
+
+        with Watchdog(assignment.deadline + 60, results_path, assignment.title, max_score):
+            results = grade(assignment, Path(args.submission), device=args.device)
         data = results.to_gradescope()
     except (CourseError, ValueError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
@@ -138,6 +141,15 @@ def cmd_batch(args) -> int:
     return 0
 
 
+def cmd_doctor(args) -> int:
+    """Which protections the sandbox has on this machine, and whether grading may run."""
+    from .sandbox import probe
+
+    caps = probe.detect()
+    print(probe.report(caps))
+    return 0 if caps.minimum else 1
+
+
 def cmd_build(args) -> int:
     from .build import build
 
@@ -180,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
         if device:
             p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                            help="where student code may run torch work (default: CUDA when available)")
+            p.add_argument("--allow-weak-sandbox", action="store_true",
+                           help="run student code even where this machine cannot give the sandbox's "
+                                "minimum (see `autograder doctor`); trusted local runs only: every "
+                                "result then says so")
             p.add_argument("--dataset", choices=("digits", "mnist"), default=None,
                            help="training data for assignments that train models (default: the shipped "
                                 "8x8 digits; mnist reads MNIST's files from $AUTOGRADER_MNIST)")
@@ -220,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, device=False)
     p.set_defaults(func=cmd_build)
 
+    p = sub.add_parser("doctor", help="the sandbox's protections on this machine (exit 1 below the minimum)")
+    p.set_defaults(func=cmd_doctor)
+
     p = sub.add_parser("templates", help="regenerate student_template/ from solutions/ (course authors)")
     p.add_argument("--check", action="store_true", help="only report templates that are out of date")
     common(p, device=False)
@@ -232,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "dataset", None):  # read by the grader tests (and inherited by batch's judges)
         os.environ["AUTOGRADER_DATASET"] = args.dataset
+    if getattr(args, "allow_weak_sandbox", False):  # read by the sandbox (and batch's judges)
+        os.environ["AUTOGRADER_ALLOW_WEAK_SANDBOX"] = "1"
     try:
         return args.func(args)
     except CourseError as exc:

@@ -7,6 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
+from . import watchdog
 from .course import Assignment
 from .proxy import Session
 from .results import Results
@@ -65,8 +66,10 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
         from .plugin import GradingPlugin, run_pytest
 
         plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline)
+        watchdog.register(plugin, session)
         run_pytest(assignment.test_files(public_only), plugin, assignment.root)
     finally:
+        watchdog.unregister()
         session.close()
         if located:
             shutil.rmtree(located.path.parent, ignore_errors=True)

@@ -270,15 +270,20 @@ def keeper(cfg: dict, status_fd: int) -> None:
             os._exit(125)
         except InterruptedError:
             continue
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
-        os._exit(128 + sig)
-    os._exit(os.WEXITSTATUS(status))
+    code = 128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    if code > 128 and code - 128 < signal.NSIG:  # die of the child's signal, so the judge can name it
+        sig = code - 128
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        for s in (sig, signal.SIGKILL):
+            signal.signal(s, signal.SIG_DFL) if s != signal.SIGKILL else None
+            os.kill(os.getpid(), s)
+    os._exit(code)
 
 
 def init(cfg: dict, status_fd: int) -> None:
+    """PID 1 of the namespace (in the other modes, an ordinary process): lock everything,
+    start the child, reap orphans, and end when the child ends, reporting how it ended.
+    Student code never runs as PID 1, whose default signal actions the kernel ignores."""
     facts = {"mode": cfg["mode"]}
     if cfg["mode"] == "namespaces":
         facts.update(build_root(cfg, cfg["stage"]))
@@ -286,7 +291,22 @@ def init(cfg: dict, status_fd: int) -> None:
     drop_user(cfg)
     apply_limits(cfg["limits"])
     lock(cfg, facts)
-    exec_child(cfg, status_fd, facts)
+    child = os.fork()
+    if child == 0:
+        exec_child(cfg, status_fd, facts)
+    os.close(status_fd)
+    for fd in cfg["keep_fds"]:
+        os.close(fd)
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(125)
+        except InterruptedError:
+            continue
+        if pid == child:
+            # a signal is reported as 128 + its number; the keeper turns it back into the signal
+            os._exit(128 + os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status))
 
 
 def main(argv: list[str]) -> None:

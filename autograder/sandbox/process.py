@@ -223,7 +223,8 @@ class Child:
         self.log = LogBuffer(limits.log_kb * 1024)
         self.next_id = 0
         self.caps = probe.detect()
-        if not self.caps.minimum and not limits.allow_weak_sandbox:
+        weak_ok = limits.allow_weak_sandbox or os.environ.get("AUTOGRADER_ALLOW_WEAK_SANDBOX") == "1"
+        if not self.caps.minimum and not weak_ok:
             raise SandboxError("this machine cannot give student code the minimum sandbox, so it was not run:\n"
                                + "\n".join(f"- {m}" for m in self.caps.missing)
                                + "\n(`autograder doctor` shows every protection; --allow-weak-sandbox "
