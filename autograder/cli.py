@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 
 from .course import CourseError, find_course, list_assignments, load_assignment
-from .results import failure_results, render_table, write_json
+from .results import failure_results, render_messages, render_table, write_json
 
 USAGE_ERROR = 2
 
@@ -59,32 +59,49 @@ def cmd_grade(args) -> int:
 
 
 def _print_summary(results, results_path: Path) -> None:
-    print(render_table(results))
+    messages = render_messages(results)  # which file was graded, or why it could not be loaded
+    if messages:
+        print(f"{messages}\n")
+    print(render_table(results, rest_in=str(results_path)))
     print(f"\n{results.output.splitlines()[0]}  Results: {results_path}  ({results.execution_time:.1f} s)")
     for note in results.notes:
         print(f"  note: {note}", file=sys.stderr)
 
 
 def cmd_check(args) -> int:
-    from .grading import grade
-
     assignment = load_assignment(_course(args), args.assignment)
     submission = args.submission
     if submission is None:
-        for candidate in (Path(f"{assignment.slug}.py"), Path(f"{assignment.slug}.ipynb")):
-            if candidate.exists():
-                submission = candidate
-                break
-        else:
-            print(f"autograder: no {assignment.slug}.py or {assignment.slug}.ipynb here; "
-                  "give the file to check", file=sys.stderr)
+        found = [p for p in (Path(f"{assignment.slug}.py"), Path(f"{assignment.slug}.ipynb")) if p.exists()]
+        if not found:
+            print(f"autograder: no {assignment.slug}.py or {assignment.slug}.ipynb here; run this in the "
+                  "unzipped student folder, or give the file to check", file=sys.stderr)
             return USAGE_ERROR
-    results = grade(assignment, Path(submission), device=args.device, public_only=True)
-    print(f"Public checks for {assignment.title} on {submission}:\n")
+        if len(found) == 2:  # both: the same choice as on Gradescope (see autograder/submission.py)
+            return _check_both(args, assignment, found)
+        submission = found[0]
+    return _check(args, assignment, Path(submission), str(submission))
+
+
+def _check_both(args, assignment, found: list[Path]) -> int:
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ag-check-") as tmp:
+        for path in found:
+            shutil.copy2(path, Path(tmp) / path.name)
+        return _check(args, assignment, Path(tmp), " and ".join(p.name for p in found))
+
+
+def _check(args, assignment, submission: Path, label: str) -> int:
+    from .grading import grade
+
+    results = grade(assignment, submission, device=args.device, public_only=True)
+    print(f"Public checks for {assignment.title} on {label}:\n")
+    messages = render_messages(results)  # which file was checked, or why it could not be loaded
+    if messages:
+        print(f"{messages}\n")
     print(render_table(results))
-    extra = [line for line in results.output.split("\n\n")[1:] if line]
-    for line in extra:
-        print(f"\n{line}")
     everything = results.score == results.max_score and results.ok
     print("\nAll public checks pass. Hidden tests run when you submit." if everything else
           "\nSome checks fail: read the messages above.")

@@ -2,6 +2,7 @@
 collect the results. Used by ``grade``, ``check``, ``validate`` and ``batch``."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import time
@@ -11,7 +12,7 @@ from . import watchdog
 from .course import Assignment
 from .proxy import Session
 from .results import Results
-from .sandbox.process import become_subreaper
+from .sandbox.process import WEAK_NOTE, become_subreaper
 from .submission import SubmissionError, locate
 
 
@@ -57,7 +58,10 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
     else:
         load_error = "No submission was given."
 
-    session = Session(located.path if located else None, assignment.slug, assignment.limits, device,
+    limits = assignment.limits
+    if public_only:  # `check` runs a student's own code on their own machine: a weaker sandbox will do
+        limits = dataclasses.replace(limits, allow_weak_sandbox=True)
+    session = Session(located.path if located else None, assignment.slug, limits, device,
                       deadline, load_error=load_error, protect=[assignment.root])
     try:
         # The child imports torch and the submission while the judge imports pytest, torch
@@ -81,6 +85,10 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
         problems.append(session.sandbox_problem)
     elif session.load_failure and session.load_failure.detail not in output:
         output.append(session.load_failure.detail)
+    weak = [n for n in session.notes if n.startswith(WEAK_NOTE)]
+    if weak:
+        output.append("Note: this machine's sandbox is weaker than the grader's minimum (allowed for this "
+                      f"run); it lacked: {weak[0][len(WEAK_NOTE):]}.")
     if assignment.total_points is not None and not public_only:
         total = sum(r.max_score for r in records)
         if abs(total - assignment.total_points) > 1e-9:

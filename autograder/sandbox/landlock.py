@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 
 SYS_LANDLOCK_CREATE_RULESET = 444  # the same number on every architecture
 SYS_LANDLOCK_ADD_RULE = 445
@@ -64,6 +65,8 @@ _libc.syscall.restype = ctypes.c_long
 
 def abi_version() -> int:
     """The kernel's Landlock ABI (0: not available, e.g. not in the LSM list or blocked by seccomp)."""
+    if not sys.platform.startswith("linux"):
+        return 0
     try:
         version = _libc.syscall(SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0),
                                 ctypes.c_uint32(CREATE_RULESET_VERSION))

@@ -34,6 +34,7 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/n
              "/etc/passwd", "/etc/group", "/etc/localtime")
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 interpreter = probe.interpreter
+WEAK_NOTE = "WARNING: weak sandbox, allowed for this run (`check`, or --allow-weak-sandbox); it lacked: "
 
 
 class ChildGone(Exception):
@@ -58,7 +59,7 @@ class Limits:
     processes: int = 256  # processes and threads of the sandbox
     log_kb: int = 64  # how much of the child's stdout/stderr is kept
     threads: int = 1  # torch intra-op threads: one is fastest for small tensors on busy machines
-    max_reply_mb: int = 256
+    max_reply_mb: int = 64  # a bigger reply would cost the judge more memory than Gradescope gives it
     allow_weak_sandbox: bool = False  # run even where the minimum does not hold (trusted runs only)
 
 
@@ -524,8 +525,7 @@ class Child:
                           for k, v in facts.items())
         notes = [f"sandbox (observed by the judge): mode {self.mode}; {shown}"]
         if not self.caps.minimum:
-            notes.append("WARNING: graded with --allow-weak-sandbox: the sandbox lacked "
-                         + "; ".join(m.split(':')[0] for m in self.caps.missing))
+            notes.append(WEAK_NOTE + ", ".join(m.split(':')[0] for m in self.caps.missing))
         return notes
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ import ctypes
 import errno
 import platform
 import struct
+import sys
 
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_SECCOMP = 22
@@ -56,7 +57,7 @@ _OFF_NR, _OFF_ARCH, _OFF_ARG0 = 0, 4, 16
 
 
 def supported() -> bool:
-    return platform.machine() in _ARCHES
+    return sys.platform.startswith("linux") and platform.machine() in _ARCHES
 
 
 def _program() -> tuple[bytes, int]:
