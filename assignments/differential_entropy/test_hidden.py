@@ -96,6 +96,14 @@ COARSE = [(1.0, 0.5), (0.3, 0.9), (2.0, 20.0), (0.01, 0.007), (5.0, 3.0), (1.0, 
 FINE = [(1.0, 1e-3), (0.002, 1e-5), (50.0, 0.2), (3.0, 0.06)]
 
 
+def rounded_entropy(sigma, width):
+    """The entropy of round(X / width): bins centred on the grid points (a mistake)."""
+    k = torch.arange(math.floor(-12 * sigma / width) - 1, math.floor(12 * sigma / width) + 3, dtype=F64)
+    cdf = torch.special.ndtr((k - 0.5) * width / sigma)
+    p = cdf[1:] - cdf[:-1]
+    return float(-torch.special.xlogy(p, p).sum())
+
+
 @pytest.mark.grade("2.4", "quantized_entropy at coarse widths (0.5 to 10 sigma): not h - ln(width)", points=2)
 def test_quantized_coarse(student, reference):
     for case, (sigma, width) in enumerate(COARSE, 1):
@@ -108,6 +116,9 @@ def test_quantized_coarse(student, reference):
                  "Sum -P_k ln P_k over the bins.")
         if got < -1e-9:
             fail(f"Case {case}: a negative entropy; the entropy of a discrete variable is >= 0.")
+        if abs(got - rounded_entropy(sigma, width)) < 1e-5 * (1 + abs(got)) and abs(got - expected) > 1e-3:
+            fail(f"Case {case}: you quantized with round(X / width), bins centred on the points k w. The bins are "
+                 "[k w, (k+1) w): k = floor(X / width).")
         expect_close(f64(got), f64(expected), what=f"H(floor(X / width)) (case {case})", rtol=1e-5, atol=2e-5,
                      hint="bin k is [k w, (k+1) w) (floor, not round); P_k = Phi((k+1) w / sigma) - Phi(k w / sigma)")
 
@@ -334,11 +345,15 @@ def curves(student, train, heldout, sigmas, dtype):
             expect_tensor(out[1], what="the held-out NLL", shape=(S,), dtype=dtype))
 
 
-def curve_mistake(got_train, got_heldout, want_train, want_heldout, train, sigmas):
+def curve_mistake(got_train, got_heldout, want_train, want_heldout, train, heldout, sigmas, reference):
     if matches(got_train, want_heldout, want_train) and matches(got_heldout, want_train, want_heldout):
         return "The two curves are swapped: return (training NLL, held-out NLL)."
     if matches(got_train, -want_train, want_train) or matches(got_heldout, -want_heldout, want_heldout):
         return "These are log-likelihoods: return the negative log-likelihoods."
+    centres_swapped = torch.stack([-reference.kde_log_likelihood(heldout.double(), train.double(), s) for s in sigmas])
+    if matches(got_heldout, centres_swapped, want_heldout):
+        return ("The held-out NLL puts the kernels on the held-out points and scores the training set. The model is "
+                "the KDE built on the training set: score the held-out points under it.")
     n = train.shape[0]
     loo = torch.stack([leave_one_out(train.double(), float(s)) for s in sigmas])
     if matches(got_train, loo, want_train) or matches(got_train, loo + math.log(n / (n - 1)), want_train):
@@ -357,7 +372,8 @@ def test_curves_values(student, reference):
     train, heldout = mixture(100, seed=1), mixture(80, seed=2)
     got_train, got_heldout = curves(student, train, heldout, SIGMAS, F64)
     want_train, want_heldout = reference.train_and_heldout_nll(train, heldout, SIGMAS)
-    problem = curve_mistake(got_train, got_heldout, want_train, want_heldout, train, SIGMAS)
+    problem = curve_mistake(got_train, got_heldout, want_train, want_heldout, train, heldout, SIGMAS,
+                            reference)
     if problem:
         fail(problem)
     expect_close(got_train, want_train, what="training NLL", rtol=1e-8, atol=1e-8,
@@ -398,7 +414,8 @@ def test_curves_stable(student, reference):
     if not torch.isfinite(got_heldout).all():
         fail("The held-out NLL is not finite at small sigma: exp underflows to 0 in 64 dimensions. "
              "Use a log-sum-exp.")
-    problem = curve_mistake(got_train, got_heldout, want_train, want_heldout, train, sigmas)
+    problem = curve_mistake(got_train, got_heldout, want_train, want_heldout, train, heldout, sigmas,
+                            reference)
     if problem:
         fail(problem)
     expect_close(got_train, want_train, what="training NLL", rtol=1e-8, atol=1e-8)

@@ -56,14 +56,18 @@ def test_gaussian_entropy(student):
 # ----------------------------------------------------------------------------- quantization
 @pytest.mark.grade("1.2", "quantized_entropy at coarse widths (w = 2 sigma, w = 10 sigma)", points=1)
 def test_quantized_entropy_coarse(student):
-    cases = [((1.0, 2.0), 0.8786736655585782, 0.7257913526447274),
-             ((0.5, 5.0), 0.6931471805599453, -0.8836465597893729)]
-    for (sigma, width), expected, approximation in cases:
+    # (sigma, width), the answer, h - ln(width), the entropy of round(X / width) (bins centred on k w)
+    cases = [((1.0, 2.0), 0.8786736655585782, 0.7257913526447274, 0.8603312625562729),
+             ((0.5, 5.0), 0.6931471805599453, -0.8836465597893729, 9.210113918180575e-06)]
+    for (sigma, width), expected, approximation, rounded in cases:
         where = f"sigma = {sigma:g}, width = {width:g}"
         got = as_float(student.quantized_entropy(sigma, width), what=f"quantized_entropy({sigma:g}, {width:g})")
         if abs(got - approximation) < 1e-4:
             fail(f"For {where} you returned h(sigma) - ln(width) = {approximation:.6f}: that is only the small-width "
                  "approximation. Sum -P_k ln P_k over the bins, with P_k from the normal CDF.")
+        if abs(got - rounded) < 1e-4:
+            fail(f"For {where} you quantized with round(X / width), bins centred on the points k w. The bins are "
+                 "[k w, (k+1) w): k = floor(X / width).")
         expect_close(f64(got), f64(expected), what="H(floor(X / width))", inputs=where, rtol=1e-5, atol=2e-5,
                      hint="bin k is [k w, (k+1) w); P_k = Phi((k+1) w / sigma) - Phi(k w / sigma), "
                           "Phi(t) = (1 + erf(t / sqrt 2)) / 2; every bin with probability counts")
@@ -158,15 +162,15 @@ def test_kde_stable(student):
                    points=1)
 def test_train_and_heldout_small(student):
     train = torch.tensor([[0.0], [2.0]], dtype=F64)
-    heldout = torch.tensor([[1.0]], dtype=F64)
+    heldout = torch.tensor([[0.5]], dtype=F64)
     sigmas = torch.tensor([0.5, 1.0, 2.0], dtype=F64)
-    where = "train = (0, 2), heldout = (1), sigmas = (0.5, 1, 2)"
+    where = "train = (0, 2), heldout = (0.5), sigmas = (0.5, 1, 2)"
     out = expect_tuple(student.train_and_heldout_nll(train, heldout, sigmas), 2,
                        what="train_and_heldout_nll(train, heldout, sigmas)")
     train_nll = expect_tensor(out[0], what="the training NLL", shape=(3,), dtype=F64)
     heldout_nll = expect_tensor(out[1], what="the held-out NLL", shape=(3,), dtype=F64)
     want_train = torch.tensor([0.918603126831777, 1.4851577027216454, 1.8311559101444566], dtype=F64)
-    want_heldout = torch.tensor([2.2257913526447273, 1.4189385332046727, 1.737085713764618], dtype=F64)
+    want_heldout = torch.tensor([1.4007886052868628, 1.423824026246395, 1.7605434744457198], dtype=F64)
     if matches(train_nll, want_heldout, want_train) and matches(heldout_nll, want_train, want_heldout):
         fail(f"For {where} the two curves are swapped: return (training NLL, held-out NLL).")
     if matches(train_nll, -want_train, want_train) or matches(heldout_nll, -want_heldout, want_heldout):
@@ -179,6 +183,11 @@ def test_train_and_heldout_small(student):
              "that is the loss that falls without bound as sigma -> 0.")
     expect_close(train_nll, want_train, what="training NLL", inputs=where, rtol=1e-8, atol=1e-8,
                  hint="-kde_log_likelihood(train, train, sigma) for each sigma")
+    centres_swapped = torch.tensor([2.7257913526447277, 1.5439385332046727, 1.768335713764618], dtype=F64)
+    if matches(heldout_nll, centres_swapped, want_heldout):
+        fail(f"For {where} the held-out NLL puts the kernels on the held-out points and scores the training set. "
+             "The model is the KDE built on the training set: score the held-out points under it, "
+             "-kde_log_likelihood(train, heldout, sigma).")
     expect_close(heldout_nll, want_heldout, what="held-out NLL", inputs=where, rtol=1e-8, atol=1e-8,
                  hint="-kde_log_likelihood(train, heldout, sigma) for each sigma")
 
