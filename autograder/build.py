@@ -100,13 +100,23 @@ STUDENT_README = """\
 # {title}
 
 1. Read the statement in `README.md`.
-2. Fill in every `TODO` in `{slug}.py`.
-3. Check your work with the public tests (needs Python 3.10+ with torch, numpy, pytest, nbformat:
-   `pip install -r requirements.txt`, plus torch):
+2. Fill in every `TODO`, in `{slug}.py` or in the notebook `{slug}.ipynb` (the same code, cell
+   by cell). Work in one of the two, not both.
+3. Check your work with the public tests. You need Python 3.10+ with torch, numpy, pytest and
+   nbformat (`pip install -r requirements.txt`, plus torch). In a terminal, in this folder (the
+   unzipped `{slug}/` folder, which holds `autograder/` and `assignments/`), run
 
        python -m autograder check {slug}
 
-4. Submit `{slug}.py` (or your notebook) on Gradescope. Hidden tests run there.
+   It checks `{slug}.py` (or `{slug}.ipynb`; with both here, the one the grader would pick, see
+   step 4); `python -m autograder check {slug} {slug}.ipynb` checks the notebook. The grader is
+   not installed: it runs from this folder, so `autograder check` alone is not a command here.
+   In the notebook, the check cell under each function runs that function's public tests.
+4. Hand in one file on Gradescope, `{slug}.py` or `{slug}.ipynb`, not both; hidden tests run
+   there. If you hand in both (or a folder or zip holding both), the grader ignores a file that
+   is still the untouched template and grades the other; if both hold work, it grades the one
+   with fewer `raise NotImplementedError` lines left (on a tie, `{slug}.py`). The top of your
+   results says which file was graded and which was ignored.
 """
 
 

@@ -13,7 +13,7 @@ from .course import Assignment
 from .proxy import Session
 from .results import Results
 from .sandbox.process import WEAK_NOTE, become_subreaper
-from .submission import SubmissionError, locate
+from .submission import SubmissionError, locate, template_texts
 
 
 def _no_gpu_device_nodes() -> bool:
@@ -51,7 +51,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
     located, load_error = None, None
     if submission is not None:
         try:
-            located = locate(Path(submission), assignment.slug)
+            located = locate(Path(submission), assignment.slug, template_texts(assignment))
             output.extend(located.notes)
         except SubmissionError as exc:
             load_error = str(exc)

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import Assignment, find_course, load_assignment
-from .submission import NOTEBOOK_CHECK_TAG
+from .submission import NOTEBOOK_CHECK_TAG, code_fingerprint
 
 ANSWER_TAG = "manual-answer"  # Markdown cells where students answer the written questions
 CHECK_MARKER = "autograder.notebooks"  # how check cells are recognised in a kernel's history
@@ -202,10 +202,12 @@ the functions. After each function, run the check cell under it: it runs the pub
 function on the code this notebook has run so far, in the grader's sandbox, and prints a table.
 Answer the written questions in the cells marked *Your answer here*.
 
-Submit this notebook, `{slug}.ipynb` (or `{slug}.py`), on Gradescope, where hidden tests run too.
-When grading, each code cell runs on its own (a cell that fails costs only what it defines); check
-cells, `%magics` and `!shell` lines are ignored. Keep the notebook in the folder of the student
-bundle, next to `autograder/` and `assignments/`, so that the check cells find the public tests.
+Submit this notebook, `{slug}.ipynb`, on Gradescope, where hidden tests run too; hand in the notebook
+or `{slug}.py`, not both (given both, the grader ignores the one that is still the untouched template
+and the top of your results says which file it graded). When grading, each code cell runs on its own
+(a cell that fails costs only what it defines); check cells, `%magics` and `!shell` lines are ignored.
+Keep the notebook in the unzipped student folder, next to `autograder/` and `assignments/`, so that
+the check cells find the public tests.
 """
 
 
@@ -281,7 +283,10 @@ def build_notebook(assignment: Assignment, *, solution: bool = False):
     nb = nbformat.v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
-        "autograder": {"assignment": slug, "solution": solution},
+        # `template`: the fingerprint of the code handed out, so that a grader without the
+        # solution (the student bundle's `check`) can tell this untouched notebook from work
+        "autograder": {"assignment": slug, "solution": solution,
+                       "template": code_fingerprint("\n".join(c.template for c in chunks))},
     })
     nbformat.validate(nb)
     return nb
@@ -320,6 +325,13 @@ def tests_touching(test_file: Path, names: list[str] | None = None) -> dict[str,
         elif isinstance(node, ast.keyword) and node.arg == "function" and isinstance(node.value, ast.Constant) \
                 and isinstance(node.value.value, str):
             known.add(node.value.value)
+        if isinstance(node, ast.Call) and not _is_student_method(node.func):
+            # a helper handed the student and a function's name: `_estimates(student, "f", ...)`,
+            # `judge.batch_draws(student, "f", ...)` (student.run's strings name *helper* functions)
+            args = list(node.args) + [k.value for k in node.keywords]
+            if any(isinstance(a, ast.Name) and a.id == "student" for a in args):
+                known.update(a.value for a in args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+                             and a.value.isidentifier())
     functions = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     constants = {}
     for n in tree.body:
@@ -352,6 +364,10 @@ def tests_touching(test_file: Path, names: list[str] | None = None) -> dict[str,
         return found
 
     return {name: touched(name, frozenset()) for name in functions if name.startswith("test")}
+
+
+def _is_student_method(func: ast.expr) -> bool:
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "student"
 
 
 def tests_for(touched: dict[str, set[str]], function: str) -> list[str]:
@@ -414,7 +430,7 @@ def check(slug: str, function: str | None = None, *, notebook: str | Path | None
     Jupyter kernel has run, in the sandbox, and print a table. ``notebook`` grades a saved
     notebook or ``.py`` file instead (the only way outside Jupyter)."""
     from .grading import grade
-    from .results import render_table
+    from .results import render_messages, render_table
 
     root = find_course(Path(course) if course else None)
     assignment = load_assignment(root, slug)
@@ -425,7 +441,8 @@ def check(slug: str, function: str | None = None, *, notebook: str | Path | None
             history = _kernel_history()
             if history is None:
                 raise RuntimeError("check() without notebook= works inside Jupyter; elsewhere pass "
-                                   f"notebook='{slug}.ipynb' (saved) or run `autograder check {slug}`")
+                                   f"notebook='{slug}.ipynb' (saved) or run `python -m autograder check {slug}` "
+                                   "in the unzipped student folder")
             submission = Path(tmp) / f"{slug}.ipynb"
             submission.write_text(cells_to_notebook(history))
         touched = public_test_map(assignment)
@@ -441,9 +458,10 @@ def check(slug: str, function: str | None = None, *, notebook: str | Path | None
     if not quiet:
         what = f"`{function}`" if function else assignment.title
         print(f"Public checks for {what}:\n")
+        messages = render_messages(results)  # e.g. why the code could not be loaded
+        if messages:
+            print(f"{messages}\n")
         print(render_table(results))
-        for paragraph in [p for p in results.output.split("\n\n")[1:] if p]:
-            print(f"\n{paragraph}")
         print("\nAll these checks pass. Hidden tests run when you submit." if report.passed else
               "\nSome checks fail: read the messages above, fix the cell, run it, then run this check again.")
     return report

@@ -171,7 +171,7 @@ def otter_solution(solution: str) -> str:
     ``# BEGIN SOLUTION NO PROMPT`` region followed by a prompt block holding exactly what our
     template has there (``# TODO: hint`` and ``raise NotImplementedError``), so Otter's student
     notebook matches ours; in the solution it is an unreachable string."""
-    from .templates import BEGIN, END
+    from .templates import BEGIN, END, hint_text
 
     out = []
     prompt: list[str] | None = None
@@ -182,7 +182,7 @@ def otter_solution(solution: str) -> str:
             out.append(f"{indent}# BEGIN SOLUTION NO PROMPT")
             prompt = [] if rest == "NO PROMPT" else [
                 f'{indent}""" # BEGIN PROMPT',
-                f"{indent}# TODO: {rest.strip('()').strip() or 'implement this'}".replace('"""', "'''"),
+                f"{indent}# TODO: {hint_text(rest)}".replace('"""', "'''"),
                 f"{indent}raise NotImplementedError",
                 f'{indent}""" # END PROMPT']
             continue

@@ -6,6 +6,7 @@ import html
 import json
 import os
 import tempfile
+import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class Results:
         return {
             "score": self.score,
             "execution_time": round(self.execution_time, 3),
-            "output": self.output,
+            "output": bounded(self.output),
             "visibility": "visible",
             "stdout_visibility": "hidden",
             "tests": [_test_json(t) for t in self.sorted_tests()] + self._instructor_notes(),
@@ -66,13 +67,13 @@ def _test_json(t: TestRecord) -> dict:
         "max_score": t.max_score,
         "status": "passed" if t.status == "passed" else "failed",
         "visibility": t.visibility,
-        "output": t.output,
+        "output": bounded(t.output),
     }
     if t.images:  # Gradescope renders HTML output, with figures embedded as data URIs
         figures = "".join(
             f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}"/>'
             f"<figcaption>{html.escape(alt)}</figcaption></figure>" for _, png, alt in t.images)
-        entry["output"] = f"<pre>{html.escape(t.output)}</pre>{figures}"
+        entry["output"] = f"<pre>{html.escape(bounded(t.output))}</pre>{figures}"
         entry["output_format"] = "html"
     return entry
 
@@ -99,17 +100,66 @@ def failure_results(message: str, max_score: float | None, elapsed: float = 0.0)
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
 
 
-def render_table(results: Results, *, show_output: bool = True, width: int = 100) -> str:
+TABLE_WIDTH = 100  # characters of message per line in the printed table; longer lines wrap
+MAX_TEST_LINES = 80  # wrapped lines shown per test message; the rest is counted, never cut mid-line
+MAX_TABLE_LINES = 800  # wrapped message lines in the whole table
+MAX_OUTPUT_CHARS = 20_000  # per message in results.json (Gradescope's file stays small)
+
+
+def wrap(text: str, width: int = TABLE_WIDTH) -> list[str]:
+    """``text`` as lines of at most ``width`` characters, every character kept: long lines
+    wrap at spaces (a word longer than the line is split), keeping their indentation."""
+    out: list[str] = []
+    for line in text.expandtabs(4).splitlines():
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = " " * min(len(line) - len(line.lstrip(" ")), width // 2)
+        out.extend(textwrap.wrap(line, width, subsequent_indent=indent, break_on_hyphens=False,
+                                 replace_whitespace=False) or [""])
+    return out
+
+
+def bounded(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """``text`` whole when it fits in ``limit`` characters; else its start, ended at a line
+    break, and a line saying how much is left out."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    head = head[:head.rfind("\n")] if "\n" in head else head
+    return f"{head}\n... ({len(text) - len(head)} more characters not shown)"
+
+
+def render_messages(results: Results, width: int = TABLE_WIDTH) -> str:
+    """What the grader says about the submission as a whole (which file was graded, why it
+    could not be loaded, ...): ``output`` after its first line, wrapped, for the top of the
+    printed results."""
+    paragraphs = [p for p in results.output.split("\n\n")[1:] if p.strip()]
+    return "\n\n".join("\n".join(wrap(p, width)) for p in paragraphs)
+
+
+def render_table(results: Results, *, show_output: bool = True, width: int = TABLE_WIDTH,
+                 rest_in: str | None = None) -> str:
+    """The score table; failure messages are wrapped at ``width``, never cut mid-line. A very
+    long message shows its first ``MAX_TEST_LINES`` lines and says how many are left
+    (``rest_in``: where the whole text is, e.g. "results.json")."""
     rows = []
+    budget = MAX_TABLE_LINES
+    where = f" (the whole message is in {rest_in})" if rest_in else ""
     for t in results.sorted_tests():
         mark = "PASS" if t.status == "passed" else "FAIL"
         score = f"{t.score:g}/{t.max_score:g}"
         rows.append(f"  {t.number:<6} {mark}  {score:>7}  {t.name}")
         if show_output and t.output and t.status != "passed":
-            for line in t.output.splitlines()[:12]:
-                rows.append(f"         | {line[:width]}")
+            lines = wrap(t.output, width)
+            shown = min(len(lines), MAX_TEST_LINES, max(budget, 1))
+            budget -= shown
+            rows.extend(f"         | {line}".rstrip() for line in lines[:shown])
+            if shown < len(lines):
+                rows.append(f"         | ... {len(lines) - shown} more lines{where}")
     rows.append(f"  {'':<6} total  {results.score:g}/{results.max_score:g}")
     return "\n".join(rows)
 
 
-__all__ = ["Results", "write_json", "failure_results", "render_table", "asdict"]
+__all__ = ["Results", "write_json", "failure_results", "render_table", "render_messages", "wrap",
+           "bounded", "asdict"]

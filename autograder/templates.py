@@ -23,6 +23,26 @@ class TemplateError(ValueError):
     pass
 
 
+def hint_text(rest: str) -> str:
+    """The TODO hint of a ``# BEGIN SOLUTION (hint)`` line: the text inside the one pair of
+    parentheses around it, inner parentheses kept ("N(0, I)" keeps its closing one)."""
+    rest = rest.strip()
+    if rest.startswith("(") and rest.endswith(")") and _closes_at_end(rest):
+        rest = rest[1:-1].strip()
+    return rest or "implement this"
+
+
+def _closes_at_end(text: str) -> bool:
+    """True when the "(" that opens ``text`` is closed by its last character, not earlier
+    ("(a) or (b)" is two groups, not one around "a) or (b")."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
+
+
 def make_template(source: str, name: str = "<solution>") -> str:
     out: list[str] = []
     inside = False
@@ -34,8 +54,7 @@ def make_template(source: str, name: str = "<solution>") -> str:
             inside = True
             rest = begin["rest"].strip()
             if rest != "NO PROMPT":
-                hint = rest.strip("()").strip() or "implement this"
-                out.append(f"{begin['indent']}# TODO: {hint}")
+                out.append(f"{begin['indent']}# TODO: {hint_text(rest)}")
                 out.append(f"{begin['indent']}raise NotImplementedError")
             continue
         if END.match(line):

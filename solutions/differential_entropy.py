@@ -9,7 +9,8 @@ Fill in every function marked TODO. Conventions (all functions):
 * Leading dimensions are batch dimensions; sums run over the last dimension.
 * Never modify an input in place.
 
-Check your work with ``autograder check differential_entropy differential_entropy.py``.
+Check your work: in the unzipped student folder, run ``python -m autograder check differential_entropy``.
+Hand in ``differential_entropy.py`` or ``differential_entropy.ipynb``, not both.
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ Fill in every function marked TODO. Conventions (all functions):
   do not seed it yourself; the grader seeds it and judges your draws by their statistics.
 * Never modify an input in place.
 
-Check your work with ``autograder check reparameterization reparameterization.py``.
+Check your work: in the unzipped student folder, run ``python -m autograder check reparameterization``.
+Hand in ``reparameterization.py`` or ``reparameterization.ipynb``, not both.
 """
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Fill in every TODO. Conventions: inputs and outputs are ``torch.Tensor``s; leadi
 dimensions are batch dimensions; sums run over the last dimension; outputs follow the
 input's dtype and device; never modify an input in place.
 
-Check your work with ``autograder check vae vae.py``.
+Check your work: in the unzipped student folder, run ``python -m autograder check vae``.
+Hand in ``vae.py`` or ``vae.ipynb``, not both.
 """
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ Fill in every function marked TODO. Conventions (all functions):
 * Leading dimensions are batch dimensions; sums run over the last dimension.
 * Never modify an input in place.
 
-Check your work with ``autograder check differential_entropy differential_entropy.py``.
+Check your work: in the unzipped student folder, run ``python -m autograder check differential_entropy``.
+Hand in ``differential_entropy.py`` or ``differential_entropy.ipynb``, not both.
 """
 from __future__ import annotations
 
@@ -85,7 +86,7 @@ def gaussian_mutual_information(rho: Tensor) -> Tensor:
     Returns:
         ``I``, same shape as ``rho``.
     """
-    # TODO: h(Y) - h(Y | X) with Y | X ~ N(rho X, 1 - rho^2
+    # TODO: h(Y) - h(Y | X) with Y | X ~ N(rho X, 1 - rho^2)
     raise NotImplementedError
 
 
@@ -162,7 +163,7 @@ def dequantized_nll_lower_bound(d: int, width: float) -> float:
     Returns:
         a number.
     """
-    # TODO: d ln(width
+    # TODO: d ln(width)
     raise NotImplementedError
 
 

@@ -13,8 +13,9 @@ with equality exactly when ``q`` is the true posterior.
 
 Conventions: every row of ``x`` (and of ``q_mu``, ``q_log_var``) is its own example; outputs
 have one value per row, in the input's dtype and on its device; logarithms are natural.
-Never modify an input in place. Fill in every TODO; check with
-``autograder check elbo_bound elbo_bound.py``.
+Never modify an input in place. Fill in every TODO, then check your work: in the unzipped
+student folder, run ``python -m autograder check elbo_bound``. Hand in ``elbo_bound.py`` or
+``elbo_bound.ipynb``, not both.
 """
 from __future__ import annotations
 

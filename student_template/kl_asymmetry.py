@@ -10,7 +10,8 @@ Fill in every function marked TODO. Conventions (all functions):
   ``q_k = 0`` the answer is ``+inf``. Do not clip probabilities with an epsilon.
 * Never modify an input in place.
 
-Check your work with ``autograder check kl_asymmetry kl_asymmetry.py``.
+Check your work: in the unzipped student folder, run ``python -m autograder check kl_asymmetry``.
+Hand in ``kl_asymmetry.py`` or ``kl_asymmetry.ipynb``, not both.
 """
 from __future__ import annotations
 

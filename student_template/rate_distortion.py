@@ -17,7 +17,8 @@ Fill in every function marked TODO (``rate``, ``distortion``, ``beta_sweep``). T
 * Logarithms are natural: rates and distortions are in nats.
 * Never modify an input in place.
 
-Check your work with ``autograder check rate_distortion rate_distortion.py``.
+Check your work: in the unzipped student folder, run ``python -m autograder check rate_distortion``.
+Hand in ``rate_distortion.py`` or ``rate_distortion.ipynb``, not both.
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ Fill in every function marked TODO. Conventions (all functions):
   do not seed it yourself; the grader seeds it and judges your draws by their statistics.
 * Never modify an input in place.
 
-Check your work with ``autograder check reparameterization reparameterization.py``.
+Check your work: in the unzipped student folder, run ``python -m autograder check reparameterization``.
+Hand in ``reparameterization.py`` or ``reparameterization.ipynb``, not both.
 """
 from __future__ import annotations
 
@@ -86,7 +87,7 @@ def score_function_grad_quadratic(theta: Tensor, n_samples: int) -> Tensor:
     Returns:
         The estimates, shaped like ``theta``.
     """
-    # TODO: average x_i^2 * (x_i - theta) over n_samples independent draws x_i ~ N(theta, 1
+    # TODO: average x_i^2 * (x_i - theta) over n_samples independent draws x_i ~ N(theta, 1)
     raise NotImplementedError
 
 
