@@ -12,7 +12,8 @@ root; the zip is unpacked into ``/autograder/source``)::
 student code can read neither the reference nor the hidden tests.
 
 Student bundle: ``<slug>/`` with the template (also as a notebook), the statement, the engine (which holds no
-reference code), the public tests, and a README with the one line that runs them.
+reference code), the public tests with the files they use (``student_files``), and a README with the one
+line that runs them.
 """
 from __future__ import annotations
 
@@ -149,6 +150,53 @@ def is_hidden(path: Path) -> bool:
     return path.name in HIDDEN_FILES or path.name.startswith(HIDDEN_PREFIX)
 
 
+def _named_files(path: Path) -> set[str]:
+    """The file names a Python file refers to: the last part of every string constant
+    (``Path(__file__).with_name("child_helpers.py")``, ``HERE / "stats.py"``) and, as
+    ``<name>.py``, every module it imports."""
+    import ast
+    from pathlib import PurePosixPath
+
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 300:
+            names.add(PurePosixPath(node.value).name)
+        elif isinstance(node, ast.Import):
+            names.update(f"{alias.name.split('.')[0]}.py" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(f"{node.module.split('.')[0]}.py")
+    return names
+
+
+def student_files(folder: Path) -> list[Path]:
+    """The files of an assignment folder that go into the student bundle.
+
+    Never a hidden file (``test_hidden.py``, ``hidden_*``). Every other file except Python
+    files, which ship only when the public tests use them: ``test_public.py``, and each
+    Python file that a shipped Python file names (its file name in a string, or an import of
+    it). So judge-only code (used by the hidden tests alone) and instructor tools
+    (calibration, plotting scripts) stay on the judge's side without any naming convention.
+    """
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not is_hidden(p)
+             and "__pycache__" not in p.relative_to(folder).parts and p.suffix != ".pyc"]
+    python = {}
+    for p in files:
+        if p.suffix == ".py":
+            python.setdefault(p.name, p)
+    shipped, todo = set(), [folder / "test_public.py"]
+    while todo:
+        path = todo.pop()
+        if path in shipped or path not in files:
+            continue
+        shipped.add(path)
+        todo.extend(python[name] for name in _named_files(path) if name in python)
+    return [p for p in files if p.suffix != ".py" or p in shipped]
+
+
 def build_gradescope_zip(assignment: Assignment, out: Path) -> Path:
     target = out / assignment.slug / f"{assignment.slug}-gradescope.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -189,7 +237,9 @@ def build_student_bundle(assignment: Assignment, out: Path) -> Path:
         if assignment.statement.exists():
             zf.write(assignment.statement, f"{root}/README.md")
         _add_tree(zf, ENGINE, f"{root}/autograder", skip=_student_engine_skip)
-        _add_tree(zf, assignment.folder, f"{root}/assignments/{assignment.slug}", skip=is_hidden)
+        shipped = set(student_files(assignment.folder))
+        _add_tree(zf, assignment.folder, f"{root}/assignments/{assignment.slug}",
+                  skip=lambda p: p.is_file() and p not in shipped)
     return target
 
 

@@ -167,3 +167,48 @@ for _dir, _subdirs, _files in os.walk({str(gradescope_root)!r}):
     data = run_autograder(gradescope_root, {f"{SLUG}.py": vandal})
     assert data["score"] == 0
     assert tree_digest(gradescope_root / "source") == before
+
+
+def test_student_files_ship_only_what_the_public_tests_use(tmp_path):
+    """A Python file of an assignment folder goes to students only when the public tests use
+    it (named in a string or imported, also through another shipped file); hidden files never."""
+    from autograder.build import student_files
+
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    files = {
+        "test_public.py": 'from pathlib import Path\nimport helper_b\nH = Path(__file__).with_name("helper_a.py")\n'
+                          'X = "hidden_judge.py"\n',
+        "helper_a.py": 'DATA = "deeper.py"\n',
+        "helper_b.py": "",
+        "deeper.py": "",
+        "judge_only.py": "def answer(): return 42\n",
+        "calibrate.py": "import judge_only\n",
+        "hidden_judge.py": "",
+        "test_hidden.py": 'J = "judge_only.py"\n',
+        "README.md": "", "assignment.toml": "", "figure.png": "", "hidden_notes.md": "",
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "helper_a.cpython-311.pyc").write_bytes(b"")
+    got = sorted(p.name for p in student_files(folder))
+    assert got == ["README.md", "assignment.toml", "deeper.py", "figure.png", "helper_a.py", "helper_b.py",
+                   "test_public.py"]
+
+
+@pytest.mark.parametrize("slug", sorted(p.parent.name for p in (ROOT / "assignments").glob("*/assignment.toml")))
+def test_student_bundle_public_tests_find_their_files(slug, tmp_path):
+    """Every assignment's public tests import (collect) inside the unzipped student bundle,
+    with the bundle's own engine: no file they load was left out."""
+    from autograder.build import build_student_bundle, extract
+    from autograder.course import load_assignment
+
+    extract(build_student_bundle(load_assignment(ROOT, slug), tmp_path / "dist"), tmp_path)
+    folder = tmp_path / slug
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([_interpreter(), "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "--noconftest", "-o", "addopts=", "--rootdir", str(folder),
+                           "-W", "ignore::pytest.PytestUnknownMarkWarning", f"assignments/{slug}/test_public.py"],
+                          cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
