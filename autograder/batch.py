@@ -7,7 +7,15 @@ process (``autograder grade``), under the same sandbox as a single grade. Output
 ``results/<id>.json`` per submission, ``gradebook.csv`` and ``report.html``.
 
 A submission is graded again only when its files, the assignment's tests, solution or
-config, or the engine changed: interrupting and re-running resumes where it stopped.
+config, or the engine changed, or when its last grading did not finish on its own (see
+"The cache rule" below): interrupting and re-running resumes where it stopped.
+
+SIGINT or SIGTERM (Ctrl-C) stops starting gradings, ends the running judges and all their
+processes, writes gradebook.csv and report.html for what finished (marked incomplete, with
+the submissions left) and raises :class:`BatchInterrupted`; ``autograder batch`` exits 130.
+Every file is written atomically (a temp file ``.<name>.<random>.tmp`` beside it, then
+os.replace), so a second signal, or a kill, never leaves half a file. report.html's temp
+file exists for the whole time the report is drawn (tests use it to interrupt that moment).
 """
 from __future__ import annotations
 
@@ -16,13 +24,13 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,37 +138,228 @@ def grader_key(assignment: Assignment, device: str) -> str:
 
 
 # --------------------------------------------------------------------------- grading
-def grade_one(assignment: Assignment, entry: Entry, out: Path, device: str, key: str, env: dict) -> Outcome:
+# The cache rule: a result is cached (its ``.key`` written) only when the judge finished on
+# its own (exit status 0, a results file with tests) and the result is the student's
+# (status ``ok`` or ``timed out``, decided from the results the judge wrote). A grading cut
+# short by an interrupt, a judge that crashed or was killed, or the grader's own failure
+# (status ``error``) leaves no key, so the next run grades that submission again.
+CACHED_STATUSES = ("ok", "timed out")
+STOP_GRACE = 3.0  # seconds a judge gets after SIGINT to stop its sandbox before it is killed
+
+
+def judge_status(data: dict) -> tuple[str, str]:
+    """(status, why) of a results file that a judge wrote and exited 0 after.
+
+    results.json carries no machine-readable status, so this reads the structure the
+    judge writes: the failure file (one test numbered 0 that holds every point), a test
+    still at its collected default ``Not run.`` (never reached: pytest was interrupted),
+    the grader's problem line and the watchdog's deadline line; a time limit only when no
+    such problem is there."""
+    tests = [t for t in data.get("tests", []) if isinstance(t, dict)]
+    graded = [t for t in tests if str(t.get("number")) != "0" or t.get("max_score", 0)]
+    output = str(data.get("output", ""))
+    if not graded:
+        return "error", "the judge wrote no graded tests"
+    if any(str(t.get("number")) == "0" and t.get("max_score", 0) for t in graded):
+        return "error", "the judge could not grade"
+    if any((t.get("output") or "").strip() == "Not run." for t in graded):
+        return "error", "grading stopped before every test ran"
+    if "The grader had a problem" in output or "grading was stopped at its deadline" in output:
+        return "error", "the grader reported a problem of its own"
+    if any("time limit" in (t.get("output") or "") for t in graded):
+        return "timed out", "a test reached a time limit"
+    return "ok", ""
+
+
+def _submission_key(key: str, entry: Entry) -> str:
+    return f"{key}|{_digest_files([entry.path])}"
+
+
+def cached_outcome(entry: Entry, out: Path, key: str) -> Outcome | None:
+    """The stored result of ``entry`` when nothing that decides its grade changed."""
     results_path = out / "results" / f"{entry.id}.json"
     key_path = results_path.with_suffix(".key")
-    submission_key = f"{key}|{_digest_files([entry.path])}"
-    if results_path.exists() and key_path.exists() and key_path.read_text() == submission_key:
-        data = json.loads(results_path.read_text())
-        return Outcome(entry, data, data.get("_batch_status", "ok"), data.get("execution_time", 0.0), cached=True)
-    started = time.monotonic()
-    cmd = [sys.executable, "-m", "autograder", "grade", assignment.slug, str(entry.path), "--quiet",
-           "--course", str(assignment.root), "--results", str(results_path), "--device", device]
-    status = "ok"
     try:
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=assignment.deadline + 120)
-        if proc.returncode != 0:
-            status = "error"
-    except subprocess.TimeoutExpired:
-        status = "timed out"
-    seconds = time.monotonic() - started
-    try:
+        if key_path.read_text() != _submission_key(key, entry):
+            return None
         data = json.loads(results_path.read_text())
     except (OSError, ValueError):
-        data = {"score": 0, "tests": [], "output": "grading produced no results"}
-        status = "error" if status == "ok" else status
-    outputs = " ".join([data.get("output", "")] + [t.get("output", "") for t in data.get("tests", [])])
-    if status == "ok" and ("time limit" in outputs or "overall time limit" in outputs):
-        status = "timed out"
-    if status == "ok" and "grader had a problem" in data.get("output", ""):
-        status = "error"
+        return None
+    status = data.get("_batch_status")
+    if status not in CACHED_STATUSES:
+        return None
+    return Outcome(entry, data, status, data.get("execution_time", 0.0), cached=True)
+
+
+def _process_table() -> dict[int, tuple[int, int]]:
+    """pid -> (ppid, session) of every process we can see."""
+    table = {}
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                text = fh.read().decode("ascii", "replace")
+            fields = text[text.rindex(")") + 2:].split()
+            table[int(name)] = (int(fields[1]), int(fields[3]))
+        except (OSError, ValueError, IndexError):
+            continue
+    return table
+
+
+class Judges:
+    """The judge processes this batch runs. Each starts in its own session, so a Ctrl-C at
+    the terminal reaches the batch only, and the batch decides what stops. This process
+    becomes a subreaper, so whatever a judge leaves behind when it dies (its sandbox)
+    is re-parented to us and can be found and killed."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.live: set[int] = set()
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        except Exception:  # not Linux: descendants are still found by parent and session
+            pass
+
+    def start(self, cmd: list[str], env: dict, stderr) -> subprocess.Popen:
+        with self.lock:  # a sweep never sees a judge that is started but not yet listed
+            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=stderr, start_new_session=True)
+            self.live.add(proc.pid)
+        return proc
+
+    def stop(self, proc: subprocess.Popen, graceful: bool = True) -> None:
+        """End a judge and everything under it. SIGINT first (the judge then stops its
+        sandbox and removes its files), SIGKILL for whatever is left: the judge's session,
+        its descendants, and orphans re-parented to us that are not a live judge."""
+        if graceful and proc.poll() is None:
+            try:
+                os.kill(proc.pid, signal.SIGINT)
+                proc.wait(timeout=STOP_GRACE)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.sweep(proc)
+
+    def finished(self, proc: subprocess.Popen) -> None:
+        """After a judge exited: kill anything it left behind."""
+        self.sweep(proc)
+
+    def sweep(self, proc: subprocess.Popen) -> None:
+        me = os.getpid()
+        for _ in range(100):
+            with self.lock:
+                alive = proc.poll() is None
+                if not alive:
+                    self.live.discard(proc.pid)
+                table = _process_table()
+                inside = {proc.pid}
+                changed = True
+                while changed:
+                    changed = False
+                    for pid, (ppid, sid) in table.items():
+                        if pid not in inside and (ppid in inside or sid == proc.pid
+                                                  or (ppid == me and pid not in self.live)):
+                            inside.add(pid)
+                            changed = True
+                victims = [pid for pid in inside if pid in table and (pid != proc.pid or alive)]
+                for pid in victims:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            if proc.pid in victims:
+                proc.wait()
+            for pid in victims:  # orphans re-parented to us must be waited for
+                if pid != proc.pid:
+                    try:
+                        os.waitpid(pid, os.WNOHANG)
+                    except (ChildProcessError, OSError):
+                        pass
+            if not victims:
+                break
+            time.sleep(0.01)
+        proc.wait()
+        with self.lock:
+            self.live.discard(proc.pid)
+
+
+def grade_one(assignment: Assignment, entry: Entry, out: Path, device: str, key: str, env: dict,
+              stop: threading.Event | None = None, judges: Judges | None = None) -> Outcome | None:
+    """Grade ``entry`` (or reuse its cached result). None when ``stop`` was set while its
+    judge ran: that grading is dropped, and nothing of it is cached."""
+    cached = cached_outcome(entry, out, key)
+    if cached is not None:
+        return cached
+    judges = judges or Judges()
+    results_path = out / "results" / f"{entry.id}.json"
+    key_path = results_path.with_suffix(".key")
+    submission_key = _submission_key(key, entry)
+    key_path.unlink(missing_ok=True)  # the stored result is not this submission's any more
+    scratch = out / "results" / f".{entry.id}.judge"  # the judge writes here; moved when it is kept
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    judge_results = scratch / "results.json"
+    cmd = [sys.executable, "-m", "autograder", "grade", assignment.slug, str(entry.path), "--quiet",
+           "--course", str(assignment.root), "--results", str(judge_results), "--device", device]
+    started = time.monotonic()
+    limit = assignment.deadline + 120
+    timed_out = False
+    with (scratch / "stderr.txt").open("wb") as stderr:
+        proc = judges.start(cmd, env, stderr)
+        try:
+            while True:
+                try:
+                    proc.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if stop is not None and stop.is_set():
+                    judges.stop(proc)
+                    shutil.rmtree(scratch, ignore_errors=True)
+                    return None
+                if time.monotonic() - started > limit:
+                    timed_out = True
+                    judges.stop(proc)
+                    break
+        except BaseException:
+            judges.stop(proc, graceful=False)
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        judges.finished(proc)
+    seconds = time.monotonic() - started
+    try:
+        data = json.loads(judge_results.read_text())
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError):
+        data = None
+    if timed_out:
+        status, why = "error", f"the judge did not finish within {limit:.0f} s and was stopped"
+    elif proc.returncode != 0:
+        status, why = "error", f"the judge exited with status {proc.returncode}"
+    elif data is None:
+        status, why = "error", "the judge wrote no results"
+    else:
+        status, why = judge_status(data)
+    if data is None or timed_out:
+        data = {"score": 0.0, "tests": [], "output": f"Grading produced no usable results: {why}."}
+    if status == "error":
+        tail = (scratch / "stderr.txt").read_text(errors="replace").strip().splitlines()[-5:]
+        data["_batch_error"] = why + (": " + " | ".join(tail) if tail else "")
     data["_batch_status"] = status
-    results_path.write_text(json.dumps(data, indent=2))
-    key_path.write_text(submission_key)
+    atomic_write_text(results_path, json.dumps(data, indent=2))
+    figures = [p for p in scratch.iterdir() if p.name not in ("results.json", "stderr.txt")]
+    if figures:  # each submission's figures in its own folder (their names repeat across submissions)
+        target = out / "results" / f"{entry.id}.files"
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir()
+        for p in figures:
+            os.replace(p, target / p.name)
+    shutil.rmtree(scratch, ignore_errors=True)
+    if status in CACHED_STATUSES:  # the key last: a result without its key is graded again
+        atomic_write_text(key_path, submission_key)
     return Outcome(entry, data, status, seconds)
 
 
@@ -200,40 +399,160 @@ class Progress:
     def close(self) -> None:
         if self.tty:
             self.stream.write("\n")
+            self.stream.flush()
+
+
+class BatchInterrupted(Exception):
+    """SIGINT or SIGTERM stopped the batch. The gradebook and report were written for what
+    finished (marked incomplete when something is left); the command line exits 130."""
+
+    def __init__(self, signal_name: str, outcomes: list[Outcome], pending: list[Entry], out: Path,
+                 while_writing: bool) -> None:
+        self.signal_name, self.outcomes, self.pending, self.out = signal_name, outcomes, pending, out
+        self.while_writing = while_writing
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        total = len(self.outcomes) + len(self.pending)
+        files = f"{self.out / 'gradebook.csv'} and {self.out / 'report.html'}"
+        if not self.pending:
+            return (f"interrupted by {self.signal_name} {'while writing' if self.while_writing else 'at the end'}; "
+                    f"all {total} submissions were graded and {files} are complete.")
+        return (f"interrupted by {self.signal_name}: {len(self.outcomes)} of {total} submissions graded, "
+                f"{len(self.pending)} not graded; {files} are marked incomplete. "
+                "Run the same command again to grade the rest.")
+
+
+class _Stop:
+    """SIGINT and SIGTERM set ``event`` (the first one stops new gradings and ends the running
+    judges); none of them raises, so a second Ctrl-C while the files are written cannot
+    leave half a file. Installed only on the main thread; the old handlers come back at the end."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signal_name = ""
+        self.old: dict = {}
+        self.writing = False
+        self.during_write = False
+
+    def _handler(self, signum, frame) -> None:
+        if not self.signal_name:
+            self.signal_name = signal.Signals(signum).name
+        self.during_write = self.during_write or (self.writing and not self.event.is_set())
+        self.event.set()
+
+    def __enter__(self) -> "_Stop":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.old[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self.old.items():
+            signal.signal(sig, handler)
 
 
 def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, device: str) -> list[Outcome]:
+    """Grade every submission in ``source``; write gradebook.csv and report.html in ``out``.
+    Raises :class:`BatchInterrupted` (after writing both files) when SIGINT or SIGTERM came."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
-    workdir = Path(tempfile.mkdtemp(prefix="ag-batch-"))
-    try:
-        entries = discover(source, workdir)
-        if not entries:
-            raise ValueError(f"no submissions found in {source}")
-        key = grader_key(assignment, device)
-        env = dict(os.environ)
-        if device == "cuda":  # N children share one GPU: each may take its part of the memory
-            env["AUTOGRADER_GPU_FRACTION"] = f"{0.9 / max(jobs, 1):.3f}"
-        progress = Progress(len(entries))
-        outcomes = []
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(grade_one, assignment, e, out, device, key, env) for e in entries]
-            for future in as_completed(futures):
-                outcome = future.result()
-                outcomes.append(outcome)
-                progress.update(outcome)
-        progress.close()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    outcomes.sort(key=lambda o: o.entry.id)
-    write_gradebook(outcomes, out / "gradebook.csv")
-    from .report import write_report
+    with _Stop() as stop:
+        workdir = Path(tempfile.mkdtemp(prefix="ag-batch-"))
+        try:
+            entries = discover(source, workdir)
+            if not entries:
+                raise ValueError(f"no submissions found in {source}")
+            key = grader_key(assignment, device)
+            env = dict(os.environ)
+            if device == "cuda":  # N children share one GPU: each may take its part of the memory
+                env["AUTOGRADER_GPU_FRACTION"] = f"{0.9 / max(jobs, 1):.3f}"
+            progress = Progress(len(entries))
+            judges = Judges()
+            done: dict[str, Outcome] = {}
+            queue = list(reversed(entries))
+            lock = threading.Lock()
 
-    write_report(assignment, outcomes, out / "report.html")
+            def work() -> None:
+                while not stop.event.is_set():
+                    with lock:
+                        if not queue:
+                            return
+                        entry = queue.pop()
+                    outcome = grade_one(assignment, entry, out, device, key, env, stop.event, judges)
+                    if outcome is None:  # cut short: graded again next time
+                        return
+                    with lock:
+                        done[entry.id] = outcome
+                    progress.update(outcome)
+
+            workers = [threading.Thread(target=work, name=f"batch-judge-{i}", daemon=True)
+                       for i in range(max(1, min(jobs, len(entries))))]
+            for w in workers:
+                w.start()
+            for w in workers:  # joined with a timeout, so that signals reach the handler at once
+                while w.is_alive():
+                    w.join(0.1)
+            progress.close()
+            # what was not graded: a result from an earlier run still counts when it is valid
+            for entry in entries:
+                if entry.id not in done:
+                    cached = cached_outcome(entry, out, key)
+                    if cached is not None:
+                        done[entry.id] = cached
+            pending = [e for e in entries if e.id not in done]
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        outcomes = sorted(done.values(), key=lambda o: o.entry.id)
+        stop.writing = True
+        interrupted = stop.signal_name or None
+        write_gradebook(outcomes, out / "gradebook.csv", pending=pending, interrupted=interrupted)
+        from .report import write_report
+
+        write_report(assignment, outcomes, out / "report.html", pending=pending, interrupted=interrupted)
+    if stop.signal_name:
+        raise BatchInterrupted(stop.signal_name, outcomes, pending, out, stop.during_write)
     return outcomes
 
 
-def write_gradebook(outcomes: list[Outcome], path: Path) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``path`` whole or not at all: a temp file beside it, then os.replace."""
+    with atomic_output(path) as fh:
+        fh.write(text)
+
+
+class atomic_output:
+    """``with atomic_output(path) as fh:`` writes to ``.<name>.<random>.tmp`` beside ``path``
+    and replaces ``path`` with it on success; on any exception the temp file is removed and
+    ``path`` keeps what it held. The temp file exists from ``__enter__`` on."""
+
+    def __init__(self, path: Path, newline: str | None = None) -> None:
+        self.path = Path(path)
+        self.newline = newline
+
+    def __enter__(self):
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        self.fh = os.fdopen(fd, "w", newline=self.newline, encoding="utf-8")
+        return self.fh
+
+    def __exit__(self, kind, exc, tb) -> None:
+        try:
+            self.fh.close()
+            if kind is None:
+                os.chmod(self.tmp, 0o644)
+                os.replace(self.tmp, self.path)
+        finally:
+            if os.path.exists(self.tmp):
+                os.unlink(self.tmp)
+
+
+NOT_GRADED = "not graded"
+
+
+def write_gradebook(outcomes: list[Outcome], path: Path, pending: list[Entry] = (),
+                    interrupted: str | None = None) -> None:
+    """One row per submission. Submissions an interrupted batch did not grade have a row
+    with status ``not graded`` and no score, so the file is visibly incomplete."""
     numbers: dict[str, str] = {}
     for o in outcomes:
         for t in o.data.get("tests", []):
@@ -241,12 +560,17 @@ def write_gradebook(outcomes: list[Outcome], path: Path) -> None:
     from .records import number_key
 
     ordered = sorted(numbers, key=number_key)
-    with path.open("w", newline="") as fh:
+    rows = []
+    for o in outcomes:
+        by_number = {t["number"]: t["score"] for t in o.data.get("tests", [])}
+        max_score = sum(t.get("max_score", 0) for t in o.data.get("tests", []))
+        rows.append((o.entry.id, [o.entry.student, o.entry.email, o.entry.sid, o.entry.id, o.data.get("score", 0),
+                                  max_score, o.status, f"{o.seconds:.1f}", *[by_number.get(n, "") for n in ordered]]))
+    for e in pending:
+        rows.append((e.id, [e.student, e.email, e.sid, e.id, "", "", NOT_GRADED, "", *["" for _ in ordered]]))
+    with atomic_output(path, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["student", "email", "sid", "submission_id", "score", "max_score", "status",
                          "seconds", *[f"{n} {numbers[n]}" for n in ordered]])
-        for o in outcomes:
-            by_number = {t["number"]: t["score"] for t in o.data.get("tests", [])}
-            max_score = sum(t.get("max_score", 0) for t in o.data.get("tests", []))
-            writer.writerow([o.entry.student, o.entry.email, o.entry.sid, o.entry.id, o.data.get("score", 0),
-                             max_score, o.status, f"{o.seconds:.1f}", *[by_number.get(n, "") for n in ordered]])
+        for _, row in sorted(rows, key=lambda r: r[0]):
+            writer.writerow(row)

@@ -137,7 +137,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from .batch import run_batch
+    from .batch import BatchInterrupted, run_batch
     from .grading import resolve_device
 
     assignment = load_assignment(_course(args), args.assignment)
@@ -152,6 +152,12 @@ def cmd_batch(args) -> int:
     except ValueError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except BatchInterrupted as exc:  # the gradebook and report are written already
+        print(f"autograder: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # before the batch set its own handlers: nothing was graded or written
+        print("autograder: interrupted before grading started; nothing was written.", file=sys.stderr)
+        return 130
     failed = sum(o.status != "ok" for o in outcomes)
     print(f"{len(outcomes)} submissions graded ({failed} crashed, timed out or errored). "
           f"Gradebook: {Path(args.out) / 'gradebook.csv'}  Report: {Path(args.out) / 'report.html'}")

@@ -52,7 +52,17 @@ def test_stats(outcomes: list[Outcome]) -> list[dict]:
     return [stats[n] for n in sorted(stats, key=number_key)]
 
 
-def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path) -> None:
+def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path, pending: list = (),
+                 interrupted: str | None = None) -> None:
+    """Write ``path`` atomically. ``pending``: submissions an interrupted batch did not grade;
+    then the page says, at the top, that it is incomplete and lists them."""
+    from .batch import atomic_output
+
+    with atomic_output(path) as fh:  # the temp file exists while the figures are drawn
+        fh.write(_page(assignment, outcomes, list(pending), interrupted))
+
+
+def _page(assignment: Assignment, outcomes: list[Outcome], pending: list, interrupted: str | None) -> str:
     scores = [float(o.data.get("score", 0)) for o in outcomes]
     max_score = max((sum(t.get("max_score", 0) for t in o.data.get("tests", [])) for o in outcomes), default=0)
     stats = test_stats(outcomes)
@@ -80,25 +90,41 @@ def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path) ->
     trouble = [o for o in outcomes if o.status != "ok"]
     trouble_rows = "".join(
         f"<tr><td>{html.escape(o.entry.student)}</td><td>{html.escape(o.entry.id)}</td><td>{o.status}</td>"
-        f"<td>{html.escape(_first_line(o.data.get('output', '')))}</td></tr>" for o in trouble) \
+        f"<td>{html.escape(_first_line(o.data.get('_batch_error') or o.data.get('output', '')))}</td></tr>"
+        for o in trouble) \
         or "<tr><td colspan=4>none</td></tr>"
     timing = (f"{len(seconds)} graded now in {sum(seconds):.0f} s of judge time "
               f"(mean {sum(seconds) / len(seconds):.1f} s, max {max(seconds):.1f} s); "
               f"{len(outcomes) - len(seconds)} reused from an earlier run." if seconds
-              else f"all {len(outcomes)} results reused from an earlier run.")
-    page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>{html.escape(assignment.title)}: batch report</title>
+              else f"all {len(outcomes)} results reused from an earlier run." if outcomes
+              else "no submission was graded.")
+    incomplete = not_graded = ""
+    if pending:
+        total = len(outcomes) + len(pending)
+        incomplete = (f'<div class="incomplete"><b>Incomplete:</b> the batch was interrupted'
+                      f'{" by " + html.escape(interrupted) if interrupted else ""}; {len(pending)} of {total} '
+                      f"submissions were not graded (listed at the end) and are not in the figures or "
+                      f"the scores below. Run the same command again to grade them; finished gradings "
+                      f"are reused.</div>")
+        not_graded = ("<h2>Not graded (batch interrupted)</h2><table><tr><th>student</th><th>submission</th></tr>"
+                      + "".join(f"<tr><td>{html.escape(e.student)}</td><td>{html.escape(e.id)}</td></tr>"
+                                for e in pending) + "</table>")
+    title = html.escape(assignment.title) + (" (incomplete)" if pending else "")
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}: batch report</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}table{{border-collapse:collapse;width:100%}}
-td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:90%}}ul{{margin:0;padding-left:1.2em}}</style>
+td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:90%}}ul{{margin:0;padding-left:1.2em}}
+.incomplete{{border:2px solid #c00;background:#fee;padding:.6em;margin:1em 0;font-size:110%}}</style>
 </head><body>
-<h1>{html.escape(assignment.title)}</h1>
-<p>{len(outcomes)} submissions; mean score {mean:.2f} / {max_score:g}; {len(trouble)} crashed, timed out or errored.</p>
+<h1>{title}</h1>
+{incomplete}
+<p>{len(outcomes)} submissions graded; mean score {mean:.2f} / {max_score:g}; {len(trouble)} crashed, timed out or errored.</p>
 <h2>Scores</h2>{histogram}
 <h2>Per-test pass rates</h2>{rates}
 <table><tr><th>#</th><th>test</th><th>passed</th><th>most common failure messages</th></tr>{''.join(rows)}</table>
 <h2>Crashed, timed out or errored</h2>
 <table><tr><th>student</th><th>submission</th><th>status</th><th>message</th></tr>{trouble_rows}</table>
 <h2>Grading time</h2><p>{timing}</p>
+{not_graded}
 </body></html>
 """
-    path.write_text(page)
