@@ -235,6 +235,42 @@ def test_tests_are_mapped_to_the_functions_they_call(assignment):
     assert hidden["test_reverse_fit"] == {"fit_reverse_kl"} and hidden["test_kl_no_mutation"] == {"kl_divergence"}
 
 
+def _all_slugs() -> list[str]:
+    from autograder.course import list_assignments
+
+    return list_assignments(ROOT)
+
+
+@pytest.mark.parametrize("slug", _all_slugs())
+def test_every_public_test_maps_to_the_functions_it_calls(slug):
+    """The map check cells use: every public test names at least one function the student
+    writes, only such functions, and the same map without the solution (the student bundle,
+    where check() has no list of names) as with it."""
+    from autograder.course import load_assignment
+    from autograder.notebooks import graded_names, public_test_map, tests_for
+
+    assignment = load_assignment(ROOT, slug)
+    names = graded_names(assignment)
+    in_bundle = public_test_map(assignment)
+    assert in_bundle == public_test_map(assignment, names)
+    unmapped = sorted(t for t, called in in_bundle.items() if not called)
+    assert not unmapped, f"{slug}: public tests attached to no function: {unmapped}"
+    strangers = {t: called - set(names) for t, called in in_bundle.items() if called - set(names)}
+    assert not strangers, f"{slug}: names that are not functions the student writes: {strangers}"
+    for name in names:  # a check cell runs only its own function's tests
+        assert all(name in in_bundle[t] for t in tests_for(in_bundle, name))
+
+
+def test_reparameterization_estimators_have_their_own_checks():
+    from autograder.course import load_assignment
+    from autograder.notebooks import public_test_map, tests_for
+
+    touched = public_test_map(load_assignment(ROOT, "reparameterization"))
+    assert tests_for(touched, "pathwise_grad_quadratic") == ["test_pathwise_mean", "test_pathwise_variance"]
+    assert tests_for(touched, "score_function_grad_quadratic") == ["test_score_mean", "test_score_variance"]
+    assert "test_pathwise_mean" not in tests_for(touched, "sample_gaussian")
+
+
 @pytest.mark.parametrize("slug", ["elbo_bound", "rate_distortion", "reparameterization", "vae"])
 def test_every_assignments_notebook_grades_like_its_files(tmp_path, slug):
     """The other assignments' notebooks, graded for real: the one built with the reference code
