@@ -122,6 +122,7 @@ class Candidate:
     access: str  # code giving the object from `_leak_ns` (functions and methods)
     maker: ast.FunctionDef | None = None  # a class inside this top-level function
     node: ast.AST | None = None
+    source: str = ""  # a rewritten definition, run in `_leak_ns` (see `rewritten`)
 
 
 def _is_static(fn: ast.FunctionDef) -> bool:
@@ -162,10 +163,50 @@ def candidates(source: str, is_test_file: bool) -> list[Candidate]:
     return out
 
 
+def _bound_names(stmt: ast.stmt) -> set[str] | None:
+    """The names a plain assignment ``a = ...`` or ``a, b = ...`` binds (None for anything else)."""
+    if not isinstance(stmt, ast.Assign):
+        return None
+    names = set()
+    for target in stmt.targets:
+        for t in (target.elts if isinstance(target, ast.Tuple) else [target]):
+            if not isinstance(t, ast.Name):
+                return None
+            names.add(t.id)
+    return names
+
+
+def rewritten(cand: Candidate, student: StudentName) -> Candidate | None:
+    """The candidate with the student function's parameters in place of its own, when the
+    parameters it lacks are locals it computes at its top level (``f, loss = CASES[case]``
+    in a helper that answers ``pathwise_gradient(f, loss, theta, v)``): those assignments go,
+    and so do its own other parameters."""
+    node = cand.node
+    if cand.kind != "function" or not isinstance(node, ast.FunctionDef) or cand.source:
+        return None
+    wanted = list(student.arity.names)
+    dropped = [i for i, stmt in enumerate(node.body)
+               if (_bound_names(stmt) or None) is not None and _bound_names(stmt) <= set(wanted)]
+    assigned = set().union(*(_bound_names(node.body[i]) for i in dropped)) if dropped else set()
+    missing = set(wanted) - set(cand.arity.names)
+    if not missing or not missing <= assigned:
+        return None
+    new = ast.FunctionDef(name=f"_leak_{student.name}_from_{node.name}",
+                          args=ast.arguments(posonlyargs=[], args=[ast.arg(arg=n) for n in wanted], vararg=None,
+                                             kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[]),
+                          body=[stmt for i, stmt in enumerate(node.body) if i not in dropped] or [ast.Pass()],
+                          decorator_list=[], returns=None, type_params=[])
+    ast.fix_missing_locations(new)
+    return Candidate(f"{node.name} (its {', '.join(sorted(assigned))} as parameters)", "function",
+                     Arity(len(wanted), len(wanted), tuple(wanted)), f"_leak_ns[{new.name!r}]", node=new,
+                     source=ast.unparse(new))
+
+
 def fitting(cands: list[Candidate], student: StudentName) -> list[Candidate]:
     if student.kind == "class":
         return [c for c in cands if c.kind == "class"]
-    return [c for c in cands if c.kind != "class" and c.arity.fits(student.arity)]
+    plain = [c for c in cands if c.kind != "class" and c.arity.fits(student.arity)]
+    return plain + [r for r in (rewritten(c, student) for c in cands) if r is not None]
 
 
 # --------------------------------------------------------------------------- the probe module
@@ -305,6 +346,10 @@ def probe_source(template: str, bundle_file: Path, label: str, placed: dict, cla
         maker = _maker_source(function, cls, class_params)
         parts.append(f"try:\n    exec(compile({maker!r}, {str(bundle_file)!r}, 'exec'), _leak_ns)\n"
                      "except Exception:\n    pass")
+    for cand in placed.values():
+        if cand.source:
+            parts.append(f"try:\n    exec(compile({cand.source!r}, {str(bundle_file)!r}, 'exec'), _leak_ns)\n"
+                         "except Exception:\n    pass")
     for student, cand in placed.items():
         if student.kind == "class":
             if cand.maker is not None:
