@@ -133,7 +133,26 @@ def cmd_validate(args) -> int:
                 failures += 1
                 print(render_table(results))
                 print(results.output)
+        if not args.no_trivial:
+            failures += _validate_trivial(assignment, args.device)
     return 1 if failures else 0
+
+
+def _validate_trivial(assignment, device: str) -> int:
+    """Trivial submissions (autograder/trivial.py) must earn no point: each test that gives
+    one points is listed. Returns the number of trivial submissions that failed."""
+    from .trivial import check
+
+    failed = 0
+    for verdict in check(assignment, device=device):
+        print(f"{assignment.slug:<20} {'trivial ' + verdict.kind:<24} {verdict.score:g}/{verdict.max_score:g}  "
+              f"({verdict.seconds:.1f} s)  {'ok' if verdict.ok else 'FAILED'}")
+        for number, name, points in verdict.earned:
+            print(f"    {number:<6} {name}  ({points:g} point{'s' if points != 1 else ''} for a trivial answer)")
+        if verdict.problems:
+            print("    " + verdict.problems.replace("\n", "\n    "))
+        failed += not verdict.ok
+    return failed
 
 
 def cmd_batch(args) -> int:
@@ -155,8 +174,8 @@ def cmd_batch(args) -> int:
     except BatchInterrupted as exc:  # the gradebook and report are written already
         print(f"autograder: {exc}", file=sys.stderr)
         return 130
-    except KeyboardInterrupt:  # before the batch set its own handlers: nothing was graded or written
-        print("autograder: interrupted before grading started; nothing was written.", file=sys.stderr)
+    except KeyboardInterrupt:  # outside the batch's own handlers (before grading, or once both files are written)
+        print("autograder: interrupted.", file=sys.stderr)
         return 130
     failed = sum(o.status != "ok" for o in outcomes)
     print(f"{len(outcomes)} submissions graded ({failed} crashed, timed out or errored). "
@@ -238,9 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("validate", help="check that the solution scores full marks and the template 0")
+    p = sub.add_parser("validate", help="check that the solution scores full marks, and the template and "
+                                        "trivial submissions (zeros, ones, first argument, raises) 0")
     p.add_argument("assignment", nargs="?")
     p.add_argument("--all", action="store_true", help="every assignment of the course")
+    p.add_argument("--no-trivial", action="store_true", help="skip the trivial submissions")
     common(p)
     p.set_defaults(func=cmd_validate)
 
