@@ -137,7 +137,8 @@ class Candidate:
         return f"{self.stubs} `raise NotImplementedError` left"
 
 
-def _pick(candidates: list[Candidate], slug: str, templates: Iterable[str], others: list[str]) -> tuple[Candidate, list[str]]:
+def _pick(candidates: list[Candidate], slug: str, templates: Iterable[str],
+          others: list[str]) -> tuple[Candidate, list[str]]:
     """The candidate to grade (``candidates`` in the brief's order) and what to tell the student."""
     prints = {code_fingerprint(t) for t in templates}
     for c in candidates:
@@ -168,7 +169,8 @@ def _pick(candidates: list[Candidate], slug: str, templates: Iterable[str], othe
         chosen = candidates[0]
         notes.append(f"Your submission holds {len(candidates)} files that could be graded: "
                      f"{', '.join(c.name for c in candidates)}; every one is still the untouched template. "
-                     f"Graded {chosen.name} ({slug}.py comes before {slug}.ipynb).")
+                     f"Graded {chosen.name}, the first in the order {slug}.py, then {slug}.ipynb, "
+                     "shallowest folder first.")
     if chosen in untouched:
         note = (f"{chosen.name} is still the template as handed out (no function filled in), so every "
                 "test fails. Did you hand in the file you worked in?")
