@@ -71,7 +71,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
 
         plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline)
         watchdog.register(plugin, session)
-        run_pytest(assignment.test_files(public_only), plugin, assignment.root)
+        code = run_pytest(assignment.test_files(public_only), plugin, assignment.root)
     finally:
         watchdog.unregister()
         session.close()
@@ -80,6 +80,8 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
 
     records = list(plugin.records.values())
     problems = list(plugin.problems)
+    if code == 2:  # pytest's ExitCode.INTERRUPTED: a Ctrl-C stopped the tests, the results are partial
+        problems.append("grading was interrupted before every test ran")
     if session.sandbox_problem:  # the student sees the public line; the instructor, why
         output.append(session.load_failure.public)
         problems.append(session.sandbox_problem)
