@@ -78,12 +78,19 @@ def as_float(value: Any, *, what: str) -> float:
     fail(f"{what} should be a number, but it is {describe(value)}.")
 
 
+def _float64(x: Any) -> torch.Tensor:
+    """A tensor keeps its values; a Python number or list becomes float64 directly (through
+    float32, the default, a float would lose digits a tight tolerance needs)."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().to(torch.float64)
+    return torch.as_tensor(x, dtype=torch.float64)
+
+
 def expect_close(got: Any, expected: Any, *, what: str, rtol: float = 1e-4, atol: float = 1e-6,
                  inputs: str | None = None, hint: str | None = None) -> None:
     """``|got - expected| <= atol + rtol * |expected|`` elementwise, with infinities matched
     exactly. ``got`` must already be a tensor or a float (use :func:`expect_tensor` first)."""
-    g = torch.as_tensor(got).detach().to(torch.float64)
-    e = torch.as_tensor(expected).detach().to(torch.float64)
+    g, e = _float64(got), _float64(expected)
     if g.shape != e.shape:
         fail(f"{what} should have shape {tuple(e.shape)}, but it has shape {tuple(g.shape)}.")
     where = f" for {inputs}" if inputs else ""

@@ -271,7 +271,7 @@ def test_reparameterization_estimators_have_their_own_checks():
     assert "test_pathwise_mean" not in tests_for(touched, "sample_gaussian")
 
 
-@pytest.mark.parametrize("slug", ["elbo_bound", "rate_distortion", "reparameterization", "vae"])
+@pytest.mark.parametrize("slug", ["differential_entropy", "elbo_bound", "rate_distortion", "reparameterization", "vae"])
 def test_every_assignments_notebook_grades_like_its_files(tmp_path, slug):
     """The other assignments' notebooks, graded for real: the one built with the reference code
     gets full marks, the student notebook (the template) gets 0, with the same maximum."""

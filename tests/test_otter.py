@@ -16,7 +16,7 @@ from conftest import ROOT
 otter = pytest.importorskip("otter", reason="otter-grader is not installed (optional extra: pip install -e \".[otter]\")")
 pytest.importorskip("ipykernel", reason="ipykernel is not installed (optional extra otter)")
 
-SLUGS = ["kl_asymmetry", "reparameterization", "elbo_bound", "vae", "rate_distortion"]
+SLUGS = ["kl_asymmetry", "reparameterization", "elbo_bound", "vae", "rate_distortion", "differential_entropy"]
 
 
 def _otter(*args: str, cwd: Path) -> subprocess.CompletedProcess:
