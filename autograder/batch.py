@@ -207,15 +207,23 @@ def _process_table() -> dict[int, tuple[int, int]]:
     return table
 
 
+def _die_with_parent() -> None:
+    """In the judge, before exec: SIGKILL when the process that started it dies."""
+    import ctypes
+
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 class Judges:
     """The judge processes this batch runs. Each starts in its own session, so a Ctrl-C at
     the terminal reaches the batch only, and the batch decides what stops. This process
     becomes a subreaper, so whatever a judge leaves behind when it dies (its sandbox)
     is re-parented to us and can be found and killed."""
 
-    def __init__(self) -> None:
+    def __init__(self, die_with_parent: bool = False) -> None:
         self.lock = threading.Lock()
         self.live: set[int] = set()
+        self.die_with_parent = die_with_parent  # on a Dask worker: a killed worker takes its judges along
         try:
             import ctypes
 
@@ -226,7 +234,8 @@ class Judges:
     def start(self, cmd: list[str], env: dict, stderr) -> subprocess.Popen:
         with self.lock:  # a sweep never sees a judge that is started but not yet listed
             proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=stderr, start_new_session=True)
+                                    stderr=stderr, start_new_session=True,
+                                    preexec_fn=_die_with_parent if self.die_with_parent else None)
             self.live.add(proc.pid)
         return proc
 
@@ -330,34 +339,60 @@ def grade_one(assignment: Assignment, entry: Entry, out: Path, device: str, key:
         judges.finished(proc)
     seconds = time.monotonic() - started
     try:
-        data = json.loads(judge_results.read_text())
+        text = judge_results.read_text()
+    except OSError:
+        text = None
+    figures = {p.name: p for p in scratch.iterdir() if p.name not in ("results.json", "stderr.txt")}
+    stderr_text = (scratch / "stderr.txt").read_text(errors="replace")
+    outcome = record_outcome(entry, out, submission_key, returncode=proc.returncode, results_text=text,
+                             timed_out=timed_out, limit=limit, stderr_text=stderr_text, figures=figures,
+                             seconds=seconds)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return outcome
+
+
+def record_outcome(entry: Entry, out: Path, submission_key: str, *, returncode: int | None,
+                   results_text: str | None, timed_out: bool, limit: float, stderr_text: str,
+                   figures: dict, seconds: float, status: str | None = None, why: str = "",
+                   extra: dict | None = None) -> Outcome:
+    """Decide a judge's status and write its results (only the client that runs the batch calls
+    this: local judges and Dask workers both end here). ``figures`` maps a file name to its
+    path (moved) or its bytes (written). ``status`` forces a status (e.g. "killed its worker")."""
+    results_path = out / "results" / f"{entry.id}.json"
+    key_path = results_path.with_suffix(".key")
+    try:
+        data = json.loads(results_text) if results_text is not None else None
         if not isinstance(data, dict):
-            raise ValueError("not an object")
-    except (OSError, ValueError):
+            data = None
+    except ValueError:
         data = None
-    if timed_out:
+    if status is not None:
+        pass
+    elif timed_out:
         status, why = "error", f"the judge did not finish within {limit:.0f} s and was stopped"
-    elif proc.returncode != 0:
-        status, why = "error", f"the judge exited with status {proc.returncode}"
+    elif returncode != 0:
+        status, why = "error", f"the judge exited with status {returncode}"
     elif data is None:
         status, why = "error", "the judge wrote no results"
     else:
         status, why = judge_status(data)
     if data is None or timed_out:
         data = {"score": 0.0, "tests": [], "output": f"Grading produced no usable results: {why}."}
-    if status == "error":
-        tail = (scratch / "stderr.txt").read_text(errors="replace").strip().splitlines()[-5:]
+    if status not in CACHED_STATUSES:
+        tail = stderr_text.strip().splitlines()[-5:]
         data["_batch_error"] = why + (": " + " | ".join(tail) if tail else "")
     data["_batch_status"] = status
+    data.update(extra or {})
     atomic_write_text(results_path, json.dumps(data, indent=2))
-    figures = [p for p in scratch.iterdir() if p.name not in ("results.json", "stderr.txt")]
     if figures:  # each submission's figures in its own folder (their names repeat across submissions)
         target = out / "results" / f"{entry.id}.files"
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir()
-        for p in figures:
-            os.replace(p, target / p.name)
-    shutil.rmtree(scratch, ignore_errors=True)
+        for name, item in figures.items():
+            if isinstance(item, (bytes, bytearray)):
+                (target / Path(name).name).write_bytes(item)
+            else:
+                os.replace(item, target / Path(name).name)
     if status in CACHED_STATUSES:  # the key last: a result without its key is graded again
         atomic_write_text(key_path, submission_key)
     return Outcome(entry, data, status, seconds)
@@ -373,6 +408,16 @@ class Progress:
         self.tty = stream.isatty()
         self.lock = threading.Lock()
         self.last_print = 0.0
+        self.extra = ""  # e.g. "3 workers, 2 running, " on Dask
+
+    def show(self, every: float = 5.0) -> None:
+        """Print the line again (Dask: workers and running change between results)."""
+        with self.lock:
+            now = time.monotonic()
+            if now - self.last_print > (1.0 if self.tty else every):
+                self.last_print = now
+                self.stream.write(("\r" if self.tty else "") + self.line() + ("" if self.tty else "\n"))
+                self.stream.flush()
 
     def update(self, outcome: Outcome) -> None:
         with self.lock:
@@ -392,7 +437,7 @@ class Progress:
         fresh = self.done - self.cached
         left = self.total - self.done
         eta = elapsed / fresh * left if fresh else 0.0
-        return (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} done, "
+        return (f"[{'#' * filled}{'.' * (width - filled)}] {self.extra}{self.done}/{self.total} done, "
                 f"{self.failed} failed, {left} left, {self.cached} cached, "
                 f"elapsed {elapsed:.0f}s, ~{eta:.0f}s left")
 
@@ -452,9 +497,17 @@ class _Stop:
             signal.signal(sig, handler)
 
 
-def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, device: str) -> list[Outcome]:
+def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, device: str,
+              scheduler: str | None = None, cluster: str | None = None,
+              resources: dict | None = None) -> list[Outcome]:
     """Grade every submission in ``source``; write gradebook.csv and report.html in ``out``.
-    Raises :class:`BatchInterrupted` (after writing both files) when SIGINT or SIGTERM came."""
+    Raises :class:`BatchInterrupted` (after writing both files) when SIGINT or SIGTERM came.
+
+    With ``scheduler`` (a Dask scheduler address or scheduler file) or ``cluster`` (``local``,
+    or a dask-jobqueue kind such as ``slurm``) the gradings run on Dask workers
+    (:mod:`autograder.distributed`); ``resources`` is what each grading asks of a worker
+    (default: a GPU fraction with ``--device cuda``, nothing otherwise). Without either,
+    a pool of ``jobs`` judges on this machine."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     with _Stop() as stop:
@@ -468,9 +521,18 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
             if device == "cuda":  # N children share one GPU: each may take its part of the memory
                 env["AUTOGRADER_GPU_FRACTION"] = f"{0.9 / max(jobs, 1):.3f}"
             progress = Progress(len(entries))
+            if scheduler or cluster:
+                from .distributed import grade_on_dask
+
+                done = grade_on_dask(assignment, entries, out, key, device, stop.event, progress,
+                                     scheduler=scheduler, cluster=cluster, jobs=jobs, resources=resources)
+                entries_left = []
+            else:
+                entries_left = entries
             judges = Judges()
-            done: dict[str, Outcome] = {}
-            queue = list(reversed(entries))
+            if not (scheduler or cluster):
+                done: dict[str, Outcome] = {}
+            queue = list(reversed(entries_left))
             lock = threading.Lock()
 
             def work() -> None:
@@ -487,7 +549,7 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
                     progress.update(outcome)
 
             workers = [threading.Thread(target=work, name=f"batch-judge-{i}", daemon=True)
-                       for i in range(max(1, min(jobs, len(entries))))]
+                       for i in range(max(1, min(jobs, len(entries_left))) if entries_left else 0)]
             for w in workers:
                 w.start()
             for w in workers:  # joined with a timeout, so that signals reach the handler at once

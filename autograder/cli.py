@@ -167,7 +167,7 @@ def cmd_batch(args) -> int:
     try:
         device = resolve_device(args.device)
         outcomes = run_batch(assignment, source, Path(args.out), jobs=args.jobs or os.cpu_count() or 1,
-                             device=device)
+                             device=device, scheduler=args.scheduler, cluster=args.cluster)
     except ValueError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -270,6 +270,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="a folder of submissions, or Gradescope's 'Export Submissions' zip")
     p.add_argument("--jobs", type=int, default=0, help="submissions graded at once (default: CPU count)")
     p.add_argument("--out", default="batch-results", help="output folder (default: batch-results)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="grade on a running Dask cluster: tcp://host:8786, tls://..., or a scheduler file")
+    p.add_argument("--cluster", metavar="KIND",
+                   help="start a Dask cluster: local (--jobs workers here), or slurm/pbs/sge/lsf/htcondor/oar "
+                        "from dask-jobqueue's configuration (jobqueue.yaml), adapted to the work left")
     common(p)
     p.set_defaults(func=cmd_batch)
 
