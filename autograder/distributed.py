@@ -204,7 +204,10 @@ def _collect(fut, entry: Entry, out: Path, submission_key: str, limit: float, Ki
                               limit=limit, stderr_text=str(exc), figures={}, seconds=0.0, status=KILLED, why=why)
     return record_outcome(entry, out, submission_key, returncode=None, results_text=None, timed_out=False,
                           limit=limit, stderr_text=f"task {fut.status}: {type(exc).__name__}: {exc}", figures={}, seconds=0.0,
-                          status="error", why="the Dask task failed")
+                          status="error", why="the Dask task failed" + (
+                              " (cancelled by the scheduler: its log says why; a scheduler or worker that runs "
+                              "another version of autograder cannot read the task)" if fut.status == "cancelled"
+                              else ""))
 
 
 # --------------------------------------------------------------------------- worker side
