@@ -15,7 +15,7 @@ student code. What it sets up depends on the mode the judge chose (see ``probe.p
                 root, a uid of its own first.
 ``uid``         root without either: a uid of its own and file permissions only (the judge
                 refuses this mode unless told to run anyway).
-In every mode: no_new_privs, a seccomp filter (no non-unix sockets, no ptrace...), resource
+In every mode: no_new_privs, a seccomp filter (no sockets but socketpair, no ptrace...), resource
 limits, a scrubbed environment, and every file descriptor but the wire closed.
 
 Before exec'ing the child it writes one JSON line to ``status_fd`` (the judge's pipe):

@@ -128,7 +128,7 @@ def _decide(caps: Capabilities) -> None:
                                      "every process of its uid is killed" if caps.root else
                                      "the judge is a subreaper: descendants and orphans are killed")
     p["memory capped on the whole sandbox"] = (True, "watchdog on every process of the sandbox")
-    p["seccomp filter"] = (caps.seccomp, "no non-unix sockets, ptrace, io_uring, bpf, keyring")
+    p["seccomp filter"] = (caps.seccomp, "no sockets (socketpair only), ptrace, io_uring, bpf, keyring")
     p["Landlock"] = (ll >= 1, f"ABI {ll}" if ll else "not available")
     fixes = {
         "not root": "run the judge as root or as an ordinary user; never give the child root",

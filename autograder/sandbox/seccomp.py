@@ -5,9 +5,10 @@ Why not libseccomp: its Python bindings are not on PyPI as a wheel (Debian's pyt
 belongs to the system Python only), and the filter is a dozen instructions. It fails calls
 with EPERM (a clear Python error for the student) instead of killing the process:
 
-- ``socket()`` for any family but AF_UNIX: UDP, raw and netlink sockets, which Landlock does
-  not restrict (it rules TCP only), so that a machine without network namespaces has no
-  network either;
+- ``socket()`` for every family: UDP, raw and netlink sockets, which Landlock does not restrict
+  (it rules TCP only), and pathname unix sockets, whose ``connect`` Landlock does not rule
+  either (the host's D-Bus, Docker or ssh-agent sockets): without network namespaces the child
+  has no network at all. ``socketpair()`` stays allowed (multiprocessing's pipes use it);
 - ``ptrace``, ``process_vm_readv``/``writev``: no reading or writing other processes' memory;
 - ``io_uring_setup`` (works around seccomp), ``bpf``, ``perf_event_open``, ``userfaultfd``,
   ``keyctl``/``add_key``/``request_key`` (the kernel keyring is shared per user), ``setns``,
@@ -29,7 +30,6 @@ PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 SECCOMP_RET_ALLOW = 0x7FFF0000
 SECCOMP_RET_ERRNO = 0x00050000
-AF_UNIX = 1
 
 # Syscall numbers per architecture: (audit arch, {name: number})
 _ARCHES = {
@@ -53,7 +53,7 @@ _ARCHES = {
 _LD_W_ABS = 0x20
 _JEQ_K = 0x15
 _RET_K = 0x06
-_OFF_NR, _OFF_ARCH, _OFF_ARG0 = 0, 4, 16
+_OFF_NR, _OFF_ARCH = 0, 4
 
 
 def supported() -> bool:
@@ -63,7 +63,7 @@ def supported() -> bool:
 def _program() -> tuple[bytes, int]:
     arch, numbers = _ARCHES[platform.machine()]
     deny = SECCOMP_RET_ERRNO | errno.EPERM
-    blocked = [n for name, n in numbers.items() if name != "socket"]
+    blocked = list(numbers.values())
     ins: list[tuple[int, int, int, int]] = []
 
     def op(code, jt, jf, k):
@@ -76,10 +76,6 @@ def _program() -> tuple[bytes, int]:
     for number in blocked:
         op(_JEQ_K, 0, 1, number)
         op(_RET_K, 0, 0, deny)
-    op(_JEQ_K, 0, 3, numbers["socket"])
-    op(_LD_W_ABS, 0, 0, _OFF_ARG0)  # the low 32 bits of the address family
-    op(_JEQ_K, 1, 0, AF_UNIX)
-    op(_RET_K, 0, 0, SECCOMP_RET_ERRNO | errno.EAFNOSUPPORT)
     op(_RET_K, 0, 0, SECCOMP_RET_ALLOW)
     return b"".join(struct.pack("HBBI", *i) for i in ins), len(ins)
 
