@@ -521,6 +521,7 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
             if device == "cuda":  # N children share one GPU: each may take its part of the memory
                 env["AUTOGRADER_GPU_FRACTION"] = f"{0.9 / max(jobs, 1):.3f}"
             progress = Progress(len(entries))
+            done: dict[str, Outcome] = {}
             if scheduler or cluster:
                 from .distributed import grade_on_dask
 
@@ -530,8 +531,6 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
             else:
                 entries_left = entries
             judges = Judges()
-            if not (scheduler or cluster):
-                done: dict[str, Outcome] = {}
             queue = list(reversed(entries_left))
             lock = threading.Lock()
 

@@ -88,9 +88,12 @@ def connect(scheduler: str | None, cluster: str | None, jobs: int, todo: int):
     from distributed import Client, LocalCluster
 
     if scheduler:
-        if os.path.exists(scheduler):
-            return Client(scheduler_file=scheduler), None
-        return Client(scheduler), None
+        try:
+            if os.path.exists(scheduler):
+                return Client(scheduler_file=scheduler), None
+            return Client(scheduler), None
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
     if cluster == "local":
         made = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
                             dashboard_address=None)
