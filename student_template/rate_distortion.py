@@ -105,8 +105,9 @@ def beta_sweep(data: Tensor, betas: list[float], *, epochs: int, z_dim: int = 8,
     r"""Train one beta-VAE per value of beta and measure where it lands in the (R, D) plane.
 
     For each ``beta`` in ``betas`` (in the order given): build a fresh ``BetaVAE(x_dim, z_dim)``
-    on ``device`` and train it for ``epochs`` passes over ``data`` (shuffled minibatches of
-    128, Adam with learning rate 1e-3) on the beta-VAE loss
+    (or a model of your own: see README section 4) on ``device`` and train it for ``epochs``
+    passes over ``data`` (for example shuffled minibatches of 128, Adam with learning rate
+    1e-3) on the beta-VAE loss
 
     .. math::  \mathcal{L}_\beta = D + \beta R
 

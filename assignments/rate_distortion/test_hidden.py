@@ -1,7 +1,8 @@
 """Hidden tests for rate_distortion: run only in the judge. Expected values of `rate` and
 `distortion` come from the reference solution in float64; the beta sweep is judged by the
-physics of the trade-off (rd_judge.py) with the calibrated settings of assignment.toml.
-Messages never show the hidden tensors."""
+physics of the trade-off (rd_judge.py): against itself and against bounds fixed by the data,
+with the noise tolerances of assignment.toml, never against the reference's numbers (students
+choose their own model and training). Messages never show the hidden tensors."""
 import math
 from pathlib import Path
 
@@ -90,16 +91,34 @@ def test_rate_float64(student, reference):
         fail(f"{failure} {rate_hint(float(got), float(expected), 5, 3)}")
 
 
-@pytest.mark.grade("2.3", "rate and distortion leave their inputs unchanged", points=1)
+def as_number(value, what: str) -> float:
+    """A 0-dim tensor's value (the other tests judge the value itself)."""
+    return float(expect_tensor(value, what=what, shape=()))
+
+
+@pytest.mark.grade("2.3", "rate and distortion leave their inputs unchanged (and compute from them)", points=1)
 def test_no_mutation(student):
+    # The engine fails any call that changes a tensor argument; this test makes sure both functions are
+    # called on each kind, and that they compute something from their inputs (a constant changes nothing).
     mu, log_var = gaussian_params(4, 3, seed=3)
-    if student.call("rate", mu, log_var).mutated:
+    call = student.call("rate", mu, log_var)
+    if call.mutated:
         fail("rate changed mu or log_var in place; compute on new tensors instead.")
+    at_prior = as_number(student.call("rate", torch.zeros(4, 3), torch.zeros(4, 3)).value, "rate(mu, log_var)")
+    if as_number(call.value, "rate(mu, log_var)") == at_prior:
+        fail("rate returned the same value for a random batch as for mu = 0 and log_var = 0: it does not "
+             "compute the KL from its inputs.")
     x, _ = images_and_logits(4, 6, seed=4)
     x_hat = torch.linspace(0.1, 0.9, 24).reshape(4, 6)  # valid logits, and in (0, 1) for l1 / l2
     for kind in ("bernoulli", "l2", "l1"):
-        if student.call("distortion", x, x_hat, kind).mutated:
+        call = student.call("distortion", x, x_hat, kind)
+        if call.mutated:
             fail(f'distortion(x, x_hat, "{kind}") changed x or x_hat in place; compute on new tensors instead.')
+        other = student.call("distortion", x, 0.5 * x_hat.flip(0) + 0.2, kind)  # still in (0, 1)
+        what = f'distortion(x, x_hat, "{kind}")'
+        if as_number(call.value, what) == as_number(other.value, what):
+            fail(f'{what} returned the same value for two different x_hat: it does not compute the distortion '
+                 "from its inputs.")
 
 
 # ----------------------------------------------------------------------------- distortion
@@ -157,7 +176,7 @@ def sweep(student, device):
         points = judge.read_points(result.value, betas, what="beta_sweep(data, betas, ...)")
     except Exception as exc:  # a student failure or a malformed result: every sweep test reports it
         return exc
-    return points, judge.empirical_entropy(images)
+    return points, judge.data_bounds(images)
 
 
 def sweep_points(sweep):
@@ -166,41 +185,43 @@ def sweep_points(sweep):
     return sweep
 
 
-def with_table(problem: str, points, entropy: float) -> str:
-    return f"{problem}\n\n{judge.report(points, entropy)}"
+def with_table(problem: str, points, bounds: dict) -> str:
+    return f"{problem}\n\n{judge.report(points, bounds['entropy'])}"
 
 
-@pytest.mark.grade("2.8", "beta_sweep: every R >= 0 (a KL) and every D > 0 (a negative log-likelihood)", points=1)
+@pytest.mark.grade("2.8", "beta_sweep: every R >= 0 (a KL), every D > 0 (a negative log-likelihood) and "
+                          "D + R >= H (the data's entropy)", points=1)
 def test_sweep_physical(student, sweep, feedback):
-    points, entropy = sweep_points(sweep)
-    feedback.add(judge.report(points, entropy))  # the curve, shown whether the test passes or not
-    png = judge.plot_png(points, entropy)
+    points, bounds = sweep_points(sweep)
+    feedback.add(judge.report(points, bounds["entropy"]))  # the curve, shown whether the test passes or not
+    png = judge.plot_png(points, bounds["entropy"])
     if png is not None:
         feedback.image("rate-distortion.png", png, "The rate-distortion plane of your beta sweep")
-    problem = judge.physics_problem(points)
+    problem = judge.physics_problem(points, bounds["entropy"], float(SWEEP["noise_nats"]))
     if problem:
-        fail(with_table(problem, points, entropy))
+        fail(with_table(problem, points, bounds))
 
 
 @pytest.mark.grade("2.9", "beta_sweep: the rate R falls as beta grows", points=3)
 def test_sweep_rate_falls(student, sweep):
-    points, entropy = sweep_points(sweep)
-    problem = judge.trend_problem(points, "R", SWEEP)
+    points, bounds = sweep_points(sweep)
+    problem = judge.trend_problem(points, "R", SWEEP, bounds)
     if problem:
-        fail(with_table(problem, points, entropy))
+        fail(with_table(problem, points, bounds))
 
 
 @pytest.mark.grade("2.10", "beta_sweep: the distortion D rises as beta grows", points=3)
 def test_sweep_distortion_rises(student, sweep):
-    points, entropy = sweep_points(sweep)
-    problem = judge.trend_problem(points, "D", SWEEP)
+    points, bounds = sweep_points(sweep)
+    problem = judge.trend_problem(points, "D", SWEEP, bounds)
     if problem:
-        fail(with_table(problem, points, entropy))
+        fail(with_table(problem, points, bounds))
 
 
-@pytest.mark.grade("2.11", "beta_sweep: at beta = 1, D + R is the negative ELBO of a trained VAE", points=2)
-def test_sweep_neg_elbo(student, sweep):
-    points, entropy = sweep_points(sweep)
-    problem = judge.neg_elbo_problem(points, SWEEP)
+@pytest.mark.grade("2.11", "beta_sweep: each model has the lowest D + beta * R, its own loss, of the sweep, "
+                           "and is no worse on it than a model that ignores z", points=2)
+def test_sweep_own_loss(student, sweep):
+    points, bounds = sweep_points(sweep)
+    problem = judge.optimality_problem(points, bounds, SWEEP)
     if problem:
-        fail(with_table(problem, points, entropy))
+        fail(with_table(problem, points, bounds))

@@ -1,5 +1,5 @@
 """Wrong: distortion averages over the pixels instead of summing them."""
-# expect-fail: 1.3 1.4 1.5 1.7 2.4 2.5 2.6 2.7 2.9 2.10 2.11
+# expect-fail: 1.3 1.4 1.5 1.7 2.4 2.5 2.6 2.7 2.8 2.9 2.10 2.11
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,5 @@
 """Wrong: beta_sweep takes one minibatch step per epoch instead of a pass over the data."""
-# expect-fail: 1.7 2.10 2.11
+# expect-fail: 1.7 2.11
 from __future__ import annotations
 
 import torch

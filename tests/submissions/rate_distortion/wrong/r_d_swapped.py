@@ -1,5 +1,5 @@
 """Wrong: beta_sweep returns (beta, D, R) instead of (beta, R, D)."""
-# expect-fail: 1.7 2.9 2.10
+# expect-fail: 1.7 2.9 2.10 2.11
 from __future__ import annotations
 
 import torch

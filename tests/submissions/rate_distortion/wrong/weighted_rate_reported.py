@@ -1,5 +1,5 @@
 """Wrong: beta_sweep reports beta * R, the weighted rate term of the loss, as R."""
-# expect-fail: 1.7 2.9
+# expect-fail: 1.7 2.11
 from __future__ import annotations
 
 import torch

@@ -1,8 +1,9 @@
-"""Train the reference beta sweep and save its rate-distortion plot as rd_reference.png.
+"""Train the reference beta sweep and save its rate-distortion plot as rd_reference.png
+(instructors only; the ``hidden_`` prefix keeps this file out of the student bundle).
 
 Run from the course folder (needs matplotlib: pip install matplotlib, or the `plots` extra):
 
-    python assignments/rate_distortion/plot_reference.py [--epochs 30] [--seed 0]
+    python assignments/rate_distortion/hidden_plot_reference.py [--epochs 30] [--seed 0]
 
 The sweep uses the betas of assignment.toml's [sweep] table plus a few more on either side, so
 the curve reaches from high rate to full posterior collapse. The figure is drawn by the same
