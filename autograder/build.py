@@ -142,8 +142,8 @@ def _engine_skip(path: Path) -> bool:
 
 
 def _student_engine_skip(path: Path) -> bool:
-    """Students get what `check` needs, not the course-authoring tools."""
-    return _engine_skip(path) or path.name in ("build.py", "templates.py", "otter_export.py")
+    """Students get what `check` needs, not the course-authoring tools (nor batch's Dask runner)."""
+    return _engine_skip(path) or path.name in ("build.py", "templates.py", "otter_export.py", "distributed.py")
 
 
 def is_hidden(path: Path) -> bool:
