@@ -416,9 +416,12 @@ class Child:
         if self._sandbox_rss_mb() > self.limits.memory_mb:
             raise ChildGone(f"it used more than the memory limit ({self.limits.memory_mb} MB)", "memory")
         if self.mode != "namespaces" and now >= self._next_disk_check:  # a tmpfs bounds it otherwise
-            self._next_disk_check = now + 0.5
-            if self._disk_used() > self.disk_limit:
-                raise ChildGone(f"it wrote more than {self.limits.file_mb} MB of files", "disk")
+            self._next_disk_check = now + 0.1
+            self._check_disk()
+
+    def _check_disk(self) -> None:
+        if self._disk_used() > self.disk_limit:
+            raise ChildGone(f"it wrote more than {self.limits.file_mb} MB of files", "disk")
 
     def _read_exact(self, n: int, deadline: float, on_wait=None) -> bytes:
         chunks = []
@@ -490,6 +493,8 @@ class Child:
             raise ChildGone(f"it sent the grader something unreadable ({type(exc).__name__})", "protocol") from None
         if not isinstance(reply, dict):
             raise ChildGone("it sent the grader something unreadable (not a message)", "protocol")
+        if self.mode != "namespaces":  # no tmpfs bounds the folder: the call that overfilled it is charged
+            self._check_disk()
         return reply
 
     # ----------------------------------------------------------------- API
