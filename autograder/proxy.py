@@ -107,6 +107,59 @@ class CallResult:
     mutated: list = field(default_factory=list)  # positions of tensor arguments changed in place
 
 
+class ChangedInPlace(StudentFailure):
+    """A student call changed a tensor argument in place. The engine fails every call that
+    does (the conventions forbid it), unless the test allows that argument (``inplace_ok``).
+    ``changed`` holds ``(position or keyword, parameter name or None)`` pairs."""
+
+    def __init__(self, function: str, changed: list[tuple], through_helper: bool = False) -> None:
+        def join(items: list[str]) -> str:
+            return (", ".join(items[:-1]) + " and " + items[-1]) if len(items) > 1 else items[0]
+
+        rule = ("(the conventions forbid modifying inputs); work on a copy or use out-of-place "
+                "operations (x = x + 1, not x += 1 or x.add_(1)).")
+        names = [name for _, name in changed]
+        if all(names):
+            quoted = join([f"`{n}`" for n in names])
+            what = f"argument{'s' if len(names) > 1 else ''} {quoted}"
+        else:
+            what = join([f"argument `{n}`" if n else _ordinal(i) for i, n in changed])
+        if through_helper:
+            text = (f"While the grader ran `{function}`, your code changed the grader's {what} in place "
+                    f"{rule}")
+        else:
+            text = f"`{function}` changed its {what} in place {rule}"
+        super().__init__(function, text)
+        self.changed = changed
+
+
+def _ordinal(index: int) -> str:
+    words = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+    return f"{words[index]} argument" if 0 <= index < len(words) else f"argument number {index + 1}"
+
+
+def _parameter_names(source: str | None, name: str, skip: int = 0) -> list[str]:
+    """The positional parameter names of the top-level function (or class: its __init__,
+    without self) ``name`` in ``source``, the last definition winning as in Python; [] when
+    it cannot be told."""
+    import ast
+
+    try:
+        tree = ast.parse(source or "")
+    except (SyntaxError, ValueError):
+        return []
+    found, drop = None, skip
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            found, drop = node.args, skip
+        elif isinstance(node, ast.ClassDef) and node.name == name:
+            init = [n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"]
+            found, drop = (init[-1].args, skip + 1) if init else (None, skip)
+    if found is None:
+        return []
+    return [a.arg for a in [*found.posonlyargs, *found.args]][drop:]
+
+
 @dataclass
 class Helper:
     """Grader code that runs in the child next to the submission (public, never secret)."""
@@ -231,7 +284,10 @@ class Session:
 
     # ---------------------------------------------------------------- calls
     def call(self, fn: str, args: tuple, kwargs: dict, *, helper: Helper | None = None,
-             entry: str | None = None, timeout: float | None = None) -> CallResult:
+             entry: str | None = None, timeout: float | None = None, inplace_ok=()) -> CallResult:
+        """Run ``fn`` (or ``helper``'s ``entry``) in the child. A call that changes a tensor
+        argument in place fails with :class:`ChangedInPlace`, whatever the test: ``inplace_ok``
+        lists the positions (or parameter names) a test lets the student change."""
         if fn in self.broken:
             old = self.broken[fn]
             raise StudentCrashed(fn, old.reason, old.kind, earlier=True)
@@ -268,8 +324,34 @@ class Session:
             raise StudentCrashed(fn, f"it returned something the grader cannot read ({type(exc).__name__}: "
                                      f"{str(exc)[:200]})", "protocol") from None
         mutated = reply.get("mutated", [])
-        return CallResult(value, wire.tensor_metas(reply.get("value")),
-                          mutated if isinstance(mutated, list) else [])
+        mutated = [i for i in mutated if type(i) is int] if isinstance(mutated, list) else []
+        self._forbid_inplace(fn, helper, entry, mutated, reply.get("mutated_kwargs"), inplace_ok)
+        return CallResult(value, wire.tensor_metas(reply.get("value")), mutated)
+
+    def _forbid_inplace(self, fn: str, helper: Helper | None, entry: str | None, mutated: list,
+                        mutated_kwargs, allowed) -> None:
+        """Raise :class:`ChangedInPlace` for the changed arguments the test did not allow.
+        Names come from the student's own source (a direct call) or the helper's entry."""
+        kw = [k for k in mutated_kwargs if isinstance(k, str)] if isinstance(mutated_kwargs, list) else []
+        if not (mutated or kw):
+            return
+        if helper is not None:
+            names = _parameter_names(helper.source, entry or "", skip=1)
+        else:
+            cache = self.__dict__.setdefault("_signatures", {})
+            if fn not in cache:
+                try:
+                    source = Path(self.submission).read_text(errors="replace") if self.submission else None
+                except OSError:
+                    source = None
+                cache[fn] = _parameter_names(source, fn)
+            names = cache[fn]
+        allowed = set(allowed or ())
+        changed = [(i, names[i] if 0 <= i < len(names) else None) for i in sorted(set(mutated))]
+        changed = [(i, n) for i, n in changed if i not in allowed and n not in allowed]
+        changed += [(k, k) for k in kw if k not in allowed]
+        if changed:
+            raise ChangedInPlace(fn, changed, through_helper=helper is not None)
 
 
 class _Progress:
@@ -334,11 +416,17 @@ class Student:
 
         return call
 
-    def call(self, fn: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> CallResult:
-        return self._session.call(fn, args, kwargs, timeout=timeout)
+    def call(self, fn: str, *args: Any, timeout: float | None = None, inplace_ok=(), **kwargs: Any) -> CallResult:
+        """``inplace_ok``: argument positions or names this call may change in place (the
+        contract lets it); any other tensor argument changed in place fails the test."""
+        extra = {"inplace_ok": inplace_ok} if inplace_ok else {}  # sessions without the check take none
+        return self._session.call(fn, args, kwargs, timeout=timeout, **extra)
 
     def run(self, helper: Helper, entry: str, *args: Any, function: str,
-            timeout: float | None = None, **kwargs: Any) -> CallResult:
+            timeout: float | None = None, inplace_ok=(), **kwargs: Any) -> CallResult:
         """Run ``entry(submission_module, *args, **kwargs)`` from grader helper code in the
-        child; failures are charged to the student function ``function``."""
-        return self._session.call(function, args, kwargs, helper=helper, entry=entry, timeout=timeout)
+        child; failures are charged to the student function ``function``. A tensor in ``args``
+        changed in place fails the test (``inplace_ok`` as in :meth:`call`, for ``entry``'s
+        parameters)."""
+        extra = {"inplace_ok": inplace_ok} if inplace_ok else {}
+        return self._session.call(function, args, kwargs, helper=helper, entry=entry, timeout=timeout, **extra)

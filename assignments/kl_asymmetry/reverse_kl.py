@@ -1,7 +1,7 @@
 """Judge-side math for checking Gaussian fits to a 1-D mixture (float64, quadrature).
 
-Not a reference solution: it only measures a proposed ``(mu, sigma)``. Shipped with the
-public tests so students get the same verdict locally.
+Not a reference solution: it only measures a proposed ``(mu, sigma)`` (it computes no
+fit). Shipped with the public tests so students get the same verdict locally.
 """
 from __future__ import annotations
 
@@ -45,13 +45,6 @@ def assess(mu: float, sigma: float, w, m, s) -> dict:
         "grad_norm": float(grad.norm()),
         "min_curvature": float(torch.linalg.eigvalsh(hessian).min()),
     }
-
-
-def forward_fit(w, m, s) -> tuple[float, float]:
-    """Moment matching, the minimiser of KL(p || N)."""
-    w, m, s = (torch.as_tensor(v, dtype=torch.float64) for v in (w, m, s))
-    mu = (w * m).sum()
-    return float(mu), float(((w * (s**2 + m**2)).sum() - mu**2).sqrt())
 
 
 def local_minimum_problem(mu: float, sigma: float, start: tuple[float, float], w, m, s) -> str | None:
