@@ -30,7 +30,19 @@ POSTERIOR_MEAN_SMALL = 0.8
 POSTERIOR_VAR_SMALL = 0.2
 ELBO_PRIOR_SMALL = -math.log(2 * math.pi) + 2 * math.log(2) - 4.5
 GAP_PRIOR_SMALL = 3.6 - 0.5 * math.log(5)
+LOG_PRIOR_PRIOR_SMALL = -0.5 * math.log(2 * math.pi) - 0.5  # E_q[log p(z)] = E_q[log q(z|x)] at q = p(z)
 SMALL_WHERE = "the model d = 2, k = 1, W = (1, 0)^T, b = (0, 1/2), sigma = 1/2, x = (1, 1)"
+# q = N(1, 1/4), near the posterior N(4/5, 1/5), where the KL to the prior is not small:
+#   x - b - W mu = (0, 1/2) and v ||W||^2 = 1/4, so E_q[log p(x|z)] = -log(pi/2) - (1/4 + 1/4) / (2 sigma^2)
+#   = -log(pi/2) - 1; KL(q || N(0, 1)) = (1/2)(1/4 + 1 - 1 - log(1/4)) = 1/8 + log 2; the ELBO is their
+#   difference, -log pi - 9/8. The parts of log p(x, z) - log q(z|x) on average: E_q[log p(z)] =
+#   -(1/2) log 2pi - (1/2)(1 + 1/4), E_q[log q(z|x)] = -(1/2) log(2 pi / 4) - 1/2.
+Q_NEAR_SMALL = (1.0, 0.25)  # mean and variance
+ELBO_NEAR_SMALL = -math.log(math.pi) - 9 / 8
+EXPECTED_LOG_LIK_NEAR_SMALL = -math.log(math.pi / 2) - 1
+KL_NEAR_SMALL = 1 / 8 + math.log(2)
+LOG_PRIOR_NEAR_SMALL = -0.5 * math.log(2 * math.pi) - 0.625
+LOG_Q_NEAR_SMALL = -0.5 * math.log(math.pi / 2) - 0.5
 
 
 def small_model(batch: int = 1, dtype=torch.float64):
@@ -45,6 +57,13 @@ def mean_and_se(values: torch.Tensor) -> tuple[float, float]:
     """Sample mean and its standard error."""
     v = values.double().flatten()
     return float(v.mean()), float(v.std() / math.sqrt(v.numel()))
+
+
+def which_slip(mean: float, se: float, slips: dict[str, float]) -> str:
+    """The explanation (a key of ``slips``) whose expected value ``mean`` matches within
+    ``Z_LIMIT`` standard errors (the closest when several do), or "" when none does."""
+    close = [(abs(mean - value), text) for text, value in slips.items() if abs(mean - value) <= Z_LIMIT * se]
+    return " " + min(close)[1] if close else ""
 
 
 def random_model(d: int, k: int, sigma: float, *, seed: int, batch: int = 1, dtype=torch.float64,

@@ -2,10 +2,12 @@
 
 W = (1, 0)^T, b = (0, 1/2), sigma = 1/2, x = (1, 1):  C = W W^T + sigma^2 I = diag(5/4, 1/4),
 log p(x) = -log 2pi - (1/2) log(5/16) - 9/10; the posterior is N(4/5, 1/5); for q = N(0, 1)
-the ELBO is -log 2pi + 2 log 2 - 9/2 and the gap is 18/5 - (1/2) log 5 (see elbo_judge.py).
+the ELBO is -log 2pi + 2 log 2 - 9/2 and the gap is 18/5 - (1/2) log 5; for q = N(1, 1/4), whose
+KL to the prior (1/8 + log 2) separates the ELBO, -log pi - 9/8, from E_q[log p(x|z)], the ELBO
+without its KL (see elbo_judge.py).
 
-The random functions are judged on one call with 400 copies of the same x and q in the batch:
-each row draws its own z, so the 400 estimates are independent."""
+The random functions are judged on 400 independent estimates for the same x and q (400 calls in
+a row, see elbo_judge.batch_draws)."""
 import math
 from pathlib import Path
 
@@ -76,18 +78,45 @@ def test_gap_small(student):
                  atol=1e-9, hint="the gap is KL(q(z|x) || p(z|x)), with q first")
 
 
+def monte_carlo_slips(elbo: float, expected_log_lik: float, kl: float, log_prior: float, log_q: float):
+    """What a Monte Carlo estimate that drops or flips a part of log p(x, z) - log q(z|x) averages,
+    from the parts' expectations under q, with the explanation the student reads."""
+    return {
+        "That is E_q[log p(x|z)] alone (the reconstruction term): log p(x, z) - log q(z|x) = log p(x|z) + "
+        "log p(z) - log q(z|x), and the mean of log p(z) - log q(z|x) is -KL(q || p(z)); the KL is missing.":
+            expected_log_lik,
+        "That is E_q[log p(x|z)] + KL(q || p(z)): the KL is subtracted from the expected log-likelihood, "
+        "not added.": expected_log_lik + kl,
+        "That is E_q[log p(x, z)]: - log q(z|x) (the entropy term) is missing.": elbo + log_q,
+        "That is E_q[log p(x|z) - log q(z|x)]: log p(z), the prior's part of log p(x, z), is missing.":
+            elbo - log_prior,
+    }
+
+
 @pytest.mark.grade("1.6", "elbo_monte_carlo: unbiased, and a real Monte Carlo estimate", points=1)
 def test_monte_carlo_small(student):
     x, W, b, sigma = judge.small_model(batch=400)
-    q_mu, q_log_var = (t.repeat(400, 1) for t in PRIOR_Q)
-    draws = judge.batch_draws(student, "elbo_monte_carlo", [x, q_mu, q_log_var, W, b, sigma, 10], groups=1,
-                              rows=400, what="elbo_monte_carlo(..., n_samples=10) on 400 copies of x")
-    mean, se = judge.mean_and_se(draws)
-    z = (mean - judge.ELBO_PRIOR_SMALL) / se
-    if abs(z) > judge.Z_LIMIT:
-        fail(f"On {WHERE}, q = N(0, 1), n_samples = 10, the 400 estimates average {mean:.4f} +- {se:.4f}, "
-             f"but the ELBO is {judge.ELBO_PRIOR_SMALL:.4f} ({z:+.1f} standard errors): the estimate is biased. "
-             "Average log p(x, z) - log q(z|x) over z = mu + exp(log_var / 2) * eps.")
+    mean_q, var_q = judge.Q_NEAR_SMALL
+    near_q = (torch.full((1, 1), mean_q, dtype=torch.float64), torch.full((1, 1), math.log(var_q), dtype=torch.float64))
+    cases = [  # (q, its description, the ELBO, slips); for q = N(1, 1/4) the KL to the prior is 0.82 nats
+        (PRIOR_Q, "q = N(0, 1)", judge.ELBO_PRIOR_SMALL,
+         monte_carlo_slips(judge.ELBO_PRIOR_SMALL, judge.ELBO_PRIOR_SMALL, 0.0, judge.LOG_PRIOR_PRIOR_SMALL,
+                           judge.LOG_PRIOR_PRIOR_SMALL)),
+        (near_q, "q = N(1, 1/4)", judge.ELBO_NEAR_SMALL,
+         monte_carlo_slips(judge.ELBO_NEAR_SMALL, judge.EXPECTED_LOG_LIK_NEAR_SMALL, judge.KL_NEAR_SMALL,
+                           judge.LOG_PRIOR_NEAR_SMALL, judge.LOG_Q_NEAR_SMALL)),
+    ]
+    for q, where_q, want, slips in cases:
+        q_mu, q_log_var = (t.repeat(400, 1) for t in q)
+        draws = judge.batch_draws(student, "elbo_monte_carlo", [x, q_mu, q_log_var, W, b, sigma, 10], groups=1,
+                                  rows=400, what="elbo_monte_carlo(..., n_samples=10) on 400 copies of x")
+        mean, se = judge.mean_and_se(draws)
+        z = (mean - want) / se
+        if abs(z) > judge.Z_LIMIT:
+            fail(f"On {WHERE}, {where_q}, n_samples = 10, the 400 estimates average {mean:.4f} +- {se:.4f}, "
+                 f"but the ELBO is {want:.4f} ({z:+.1f} standard errors): the estimate is biased."
+                 + judge.which_slip(mean, se, slips)
+                 + " Average log p(x, z) - log q(z|x) over z = mu + exp(log_var / 2) * eps.")
 
 
 @pytest.mark.grade("1.7", "iwae_bound: between the ELBO and log p(x), on average", points=1)

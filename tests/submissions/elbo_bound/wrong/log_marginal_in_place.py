@@ -1,8 +1,9 @@
 """Sample submission with a mistake: log_marginal_in_place.
 
-log_marginal: subtracts b from x in place.
+log_marginal: subtracts b from x in place (every test that calls it notices: the engine checks
+every argument after every call).
 """
-# expect-fail: 2.1
+# expect-fail: 1.1 2.1 2.2 2.11
 from __future__ import annotations
 
 import math
