@@ -90,6 +90,45 @@ def estimator_report(estimates: torch.Tensor, thetas: list[float], n: int, kind:
     return {"mean_z": mean_z, "ratio": ratio, "var_z": (ratio - 1.0) / ratio_sd, "group_ratio": ratios}
 
 
+def scale_factor(estimates: torch.Tensor, thetas: list[float], n: int, kind: str) -> float | None:
+    """``c`` when the estimates look like ``c`` times those of a correct estimator (``c`` not 1):
+    every group averages ``c * 2 theta`` and the variance is ``c^2`` times the formula, both within
+    ``Z_LIMIT`` standard errors. None when no single factor explains the averages and the spread
+    (noise shared between entries, say, shrinks the spread without scaling the average)."""
+    g = estimates.detach().double().reshape(len(thetas), -1)
+    m = g.shape[1]
+    target = torch.tensor([2.0 * t for t in thetas], dtype=torch.float64)
+    if float((target**2).sum()) == 0.0:
+        return None
+    c = float((g.mean(dim=1) * target).sum() / (target**2).sum())
+    if abs(c) < 0.05 or abs(c - 1.0) < 1e-3:
+        return None
+    for row, theta in zip(g, thetas):
+        se = abs(c) * math.sqrt(variance_formula(kind, theta, n) / m)
+        if abs(float(row.mean()) - c * 2.0 * theta) > Z_LIMIT * se:
+            return None
+    report = estimator_report(g.flatten() / c, thetas, n, kind)
+    return c if abs(report["var_z"]) <= Z_LIMIT else None
+
+
+def factor_note(c: float, n: int, kind: str) -> str:
+    """What estimates that are ``c`` times right ones (see :func:`scale_factor`) tell the student."""
+    both = f"their average and their spread both match {c:.3g} times a correct estimate"
+    if abs(c - 0.5) < 0.03:
+        if kind == "pathwise":
+            return (f"Your estimates are half the right ones ({both}): d(x^2)/dtheta = 2x, so each draw "
+                    "adds 2 (theta + eps_i), not theta + eps_i. The factor 2 is missing.")
+        return f"Your estimates are half the right ones ({both}): a factor 2 is missing."
+    if abs(c - 2.0) < 0.06:
+        return f"Your estimates are twice the right ones ({both}): a factor 2 too many."
+    if abs(c - n) < 0.03 * n:
+        return (f"Your estimates are n = {n} times the right ones ({both}): you summed the n per-draw "
+                "terms instead of averaging them.")
+    if abs(c + 1.0) < 0.03:
+        return f"Your estimates are the right ones with the sign flipped ({both})."
+    return f"Your estimates look like {c:.3g} times the right ones ({both}): a constant factor is wrong."
+
+
 # --------------------------------------------------------------------------- normal draws
 def normal_cdf(x: torch.Tensor) -> torch.Tensor:
     return 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))

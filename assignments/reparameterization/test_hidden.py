@@ -126,6 +126,11 @@ def _standardized_draws(student, seed):
                       shape=(200, 500), dtype=torch.float32)
     if not torch.isfinite(z).all():
         fail("sample_gaussian(mu, log_var) returned non-finite values.")
+    again = student.sample_gaussian(mu, log_var)
+    if isinstance(again, torch.Tensor) and again.shape == z.shape and torch.equal(again, z):
+        fail("sample_gaussian(mu, log_var) returned the same z on two calls with the same mu and log_var: without "
+             "eps it must draw fresh noise eps ~ N(0, I) on every call (torch.randn_like(mu)), from torch's "
+             "generator as it is (do not seed it yourself).")
     return stats.normal_draws_report((z.double() - mu.double()) / torch.exp(0.5 * log_var.double()))
 
 
@@ -171,19 +176,19 @@ def test_sample_independence(student):
              "is shared by several entries. Draw eps with the full shape of mu (torch.randn_like(mu)).")
 
 
-@pytest.mark.grade("2.8", "sample_gaussian does not modify its inputs", points=1)
+@pytest.mark.grade("2.8", "sample_gaussian does not modify its inputs, and uses the eps it is given", points=1)
 def test_sample_no_mutation(student):
+    # The engine fails any call that changes a tensor argument in place, naming it; the value
+    # must still follow eps (a constant would keep its inputs untouched too).
     mu, log_var, eps = gaussian_inputs(3, 4, seed=108, lv_range=(-2.0, 2.0))
-    result = student.call("sample_gaussian", mu, log_var, eps)
-    expect_tensor(result.value, what="sample_gaussian(mu, log_var, eps)", shape=(3, 4))
-    names = ["mu", "log_var", "eps"]
-    if result.mutated:
-        fail(f"sample_gaussian changed {', '.join(names[i] for i in result.mutated if i < 3)} in place; "
-             "compute on new tensors instead.")
-    result = student.call("sample_gaussian", mu, log_var)
-    if result.mutated:
-        fail(f"sample_gaussian(mu, log_var) changed {', '.join(names[i] for i in result.mutated if i < 2)} "
-             "in place; compute on new tensors instead.")
+    got = expect_tensor(student.sample_gaussian(mu, log_var, eps), what="sample_gaussian(mu, log_var, eps)",
+                        shape=(3, 4))
+    other = expect_tensor(student.sample_gaussian(mu, log_var, eps + 1.0), what="sample_gaussian(mu, log_var, eps)",
+                          shape=(3, 4))
+    if torch.equal(got, other):
+        fail("sample_gaussian(mu, log_var, eps) returned the same z for two different eps: z = mu + sigma * eps "
+             "must use the eps it is given.")
+    expect_tensor(student.sample_gaussian(mu, log_var), what="sample_gaussian(mu, log_var)", shape=(3, 4))
 
 
 # ----------------------------------------------------------------------------- Monte Carlo estimators
@@ -200,6 +205,12 @@ def _shapes(student, fn):
                             shape=shape, dtype=dtype)
         if not torch.isfinite(got).all():
             fail(f"{fn} returned non-finite values.")
+        if shape == SHAPES[0][0]:
+            again = getattr(student, fn)(theta, 5)
+            if isinstance(again, torch.Tensor) and again.shape == got.shape and torch.equal(again, got):
+                fail(f"{fn}(theta, 5) returned the same values on two calls: a Monte Carlo estimate draws fresh "
+                     "noise on every call, so its value changes from call to call (an exact formula, or a "
+                     "generator you seed yourself, gives the same numbers every time).")
 
 
 def _grid_estimates(student, fn):
@@ -211,15 +222,24 @@ def _grid_estimates(student, fn):
     return got
 
 
-def _check_mean(report, hint):
+def _check_mean(got, kind, hint):
+    report = stats.estimator_report(got, THETAS, N_HIDDEN, kind)
     worst = max(report["mean_z"], key=abs)
     if abs(worst) > stats.Z_LIMIT:
-        shared = report["var_z"] < -stats.Z_LIMIT
+        factor = stats.scale_factor(got, THETAS, N_HIDDEN, kind)
+        shared = factor is None and report["var_z"] < -stats.Z_LIMIT
+        if factor is not None:
+            note = "\n" + stats.factor_note(factor, N_HIDDEN, kind)
+        elif shared:
+            note = ("\nThey also vary far less from entry to entry than they should, and no constant factor "
+                    "explains it. Two mistakes do this: entries that share draws (their errors are then all the "
+                    "same and do not average out), or noise that is not standard normal (torch.rand is uniform "
+                    "on [0, 1): mean 1/2, variance 1/12).")
+        else:
+            note = ""
         fail(f"{'Your estimates look biased' if shared else 'Your estimates are biased'}: for one of the test's "
              f"values of theta their average is {abs(worst):.1f} standard errors "
-             f"{'above' if worst > 0 else 'below'} 2 theta, the true gradient.\nHint: {hint}"
-             + ("\nThey also vary far less from entry to entry than they should: if every entry reuses the same "
-                "draws, their errors are all the same and do not average out." if shared else ""))
+             f"{'above' if worst > 0 else 'below'} 2 theta, the true gradient.\nHint: {hint}" + note)
 
 
 def _check_variance(report, what, hint):
@@ -228,15 +248,16 @@ def _check_variance(report, what, hint):
              f"({abs(report['var_z']):.1f} standard deviations away).\nHint: {hint}")
 
 
-@pytest.mark.grade("2.9", "pathwise_grad_quadratic: any shape of theta, dtype kept", points=1)
+@pytest.mark.grade("2.9", "pathwise_grad_quadratic: any shape of theta, dtype kept, fresh draws on every call",
+                   points=1)
 def test_pathwise_shapes(student):
     _shapes(student, "pathwise_grad_quadratic")
 
 
 @pytest.mark.grade("2.10", "pathwise_grad_quadratic is unbiased for every theta", points=2)
 def test_pathwise_unbiased(student):
-    report = stats.estimator_report(_grid_estimates(student, "pathwise_grad_quadratic"), THETAS, N_HIDDEN, "pathwise")
-    _check_mean(report, "with x = theta + eps, d(x^2)/dtheta = 2x; average 2 (theta + eps_i) over the n draws.")
+    _check_mean(_grid_estimates(student, "pathwise_grad_quadratic"), "pathwise",
+                "with x = theta + eps, d(x^2)/dtheta = 2x; average 2 (theta + eps_i) over the n draws.")
 
 
 @pytest.mark.grade("2.11", "pathwise_grad_quadratic has variance 4 / n, independent draws per entry", points=2)
@@ -249,17 +270,17 @@ def test_pathwise_variance(student):
                     "reused n times.")
 
 
-@pytest.mark.grade("2.12", "score_function_grad_quadratic: any shape of theta, dtype kept", points=1)
+@pytest.mark.grade("2.12", "score_function_grad_quadratic: any shape of theta, dtype kept, fresh draws on every "
+                           "call", points=1)
 def test_score_shapes(student):
     _shapes(student, "score_function_grad_quadratic")
 
 
 @pytest.mark.grade("2.13", "score_function_grad_quadratic is unbiased for every theta", points=2)
 def test_score_unbiased(student):
-    report = stats.estimator_report(_grid_estimates(student, "score_function_grad_quadratic"), THETAS, N_HIDDEN,
-                                    "score")
-    _check_mean(report, "the score of N(theta, 1) is d/dtheta log p(x; theta) = x - theta; average "
-                        "x_i^2 (x_i - theta) over the n draws (the mean of the products, not a product of means).")
+    _check_mean(_grid_estimates(student, "score_function_grad_quadratic"), "score",
+                "the score of N(theta, 1) is d/dtheta log p(x; theta) = x - theta; average "
+                "x_i^2 (x_i - theta) over the n draws (the mean of the products, not a product of means).")
 
 
 @pytest.mark.grade("2.14", "score_function_grad_quadratic has variance (theta^4 + 14 theta^2 + 15) / n", points=2)
@@ -281,16 +302,28 @@ def _pathwise(student, case, theta, v):
     return got, out
 
 
+def expected_pathwise(case, theta, v):
+    """The estimator computed draw by draw in float64, with the f and loss the child uses
+    (judge side only: the student bundle holds no code that computes an answer)."""
+    f, loss = judge.CASES[case]
+    total = torch.zeros_like(theta, dtype=torch.float64)
+    for v_i in v.double():
+        t = theta.detach().double().clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(loss(f(t, v_i)), t)
+        total += g
+    return total / len(v)
+
+
 def _check_pathwise(got, case, theta, v, rtol, atol):
-    expected = judge.expected_pathwise(case, theta, v)
+    expected = expected_pathwise(case, theta, v)
     if torch.allclose(got.double(), len(v) * expected, rtol=rtol, atol=atol) and len(v) > 1:
         fail("You returned the sum of the N per-draw gradients; the estimator is their average (1/N).")
-    at_mean = judge.expected_pathwise(case, theta, v.double().mean(0, keepdim=True))
+    at_mean = expected_pathwise(case, theta, v.double().mean(0, keepdim=True))
     if torch.allclose(got.double(), at_mean, rtol=rtol, atol=atol):
         fail("You returned the gradient at the average draw, grad loss(f(theta, mean_i v[i])); the estimator "
              "averages the gradients, (1/N) sum_i grad loss(f(theta, v[i])), which differs when f or the loss "
              "is not linear.")
-    first = judge.expected_pathwise(case, theta, v[:1])
+    first = expected_pathwise(case, theta, v[:1])
     if torch.allclose(got.double(), first, rtol=rtol, atol=atol):
         fail("You returned the gradient for the first draw only; average over all N draws.")
     expect_close(got, expected, what="the average gradient (1/N) sum_i grad_theta loss(f(theta, v[i]))",
@@ -321,7 +354,11 @@ def test_pathwise_gradient_state(student):
     g = torch.Generator().manual_seed(117)
     theta = torch.randn(3, 2, generator=g, dtype=torch.float64)
     v = torch.randn(7, 3, generator=g, dtype=torch.float64)
-    _, out = _pathwise(student, "linear", theta, v)
+    got, out = _pathwise(student, "linear", theta, v)
+    other, _ = _pathwise(student, "linear", theta, v + 0.5)
+    if torch.equal(got, other):
+        fail("pathwise_gradient returned the same value for two different sets of draws v: the estimate is "
+             "computed from the draws, (1/N) sum_i grad_theta loss(f(theta, v[i])).")
     if out["theta_changed"]:
         fail("pathwise_gradient changed the values of theta in place.")
     if out["theta_requires_grad"]:

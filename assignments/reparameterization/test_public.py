@@ -85,11 +85,19 @@ def test_sample_draws(student):
              f"{report['ks'] / math.sqrt(z.numel()):.4f}): eps must be standard normal (torch.randn_like).")
 
 
-SHARED_NOTE = ("\nYour estimates also vary far less from entry to entry than they should: if every entry "
-               "reuses the same draws, their errors are all the same and do not average out.")
+SHARED_NOTE = ("\nYour estimates also vary far less from entry to entry than they should, and no constant "
+               "factor explains it. Two mistakes do this: entries that share draws (their errors are then all "
+               "the same and do not average out), or noise that is not standard normal (torch.rand is uniform "
+               "on [0, 1): mean 1/2, variance 1/12).")
 
 
-def _mean_failure(report):
+def _mean_failure(got, report, kind):
+    """The second line of a failed mean: a constant factor when one explains both the average and
+    the spread (a missing 2, a sum instead of an average), shared draws when the spread alone is
+    too small."""
+    factor = stats.scale_factor(got, [1.5], N, kind)
+    if factor is not None:
+        return "\n" + stats.factor_note(factor, N, kind)
     return "" if report["var_z"] > -stats.Z_LIMIT else SHARED_NOTE
 
 
@@ -114,7 +122,7 @@ def test_pathwise_mean(student):
     if abs(report["mean_z"][0]) > stats.Z_LIMIT:
         fail(f"For {WHERE_Q} your estimates average {got.double().mean():.4f}, expected 2 theta = 3 "
              f"(off by {abs(report['mean_z'][0]):.1f} standard errors). With x = theta + eps, "
-             "d(x^2)/dtheta = 2x, so average 2 (theta + eps_i)." + _mean_failure(report))
+             "d(x^2)/dtheta = 2x, so average 2 (theta + eps_i)." + _mean_failure(got, report, "pathwise"))
 
 
 @pytest.mark.grade("1.5", "pathwise estimate has variance 4 / n = 0.4", points=1)
@@ -134,7 +142,8 @@ def test_score_mean(student):
     if abs(report["mean_z"][0]) > stats.Z_LIMIT:
         fail(f"For {WHERE_Q} your estimates average {got.double().mean():.4f}, expected 2 theta = 3 "
              f"(off by {abs(report['mean_z'][0]):.1f} standard errors). The score-function estimator "
-             "averages f(x_i) * d/dtheta log p(x_i; theta) = x_i^2 (x_i - theta)." + _mean_failure(report))
+             "averages f(x_i) * d/dtheta log p(x_i; theta) = x_i^2 (x_i - theta)."
+             + _mean_failure(got, report, "score"))
 
 
 @pytest.mark.grade("1.7", "score-function estimate has variance (theta^4 + 14 theta^2 + 15) / n = 5.15625", points=1)
@@ -167,7 +176,11 @@ def test_pathwise_gradient_state(student):
     theta = torch.tensor([0.5, -1.0, 2.0])
     v = torch.tensor([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]])
     out = student.run(helper, "pathwise_case", "shift", theta, v, function="pathwise_gradient").value
-    expect_tensor(out["value"], what="pathwise_gradient(f, loss, theta, v)", shape=(3,))
+    got = expect_tensor(out["value"], what="pathwise_gradient(f, loss, theta, v)", shape=(3,))
+    other = student.run(helper, "pathwise_case", "shift", theta, v + 0.5, function="pathwise_gradient").value
+    if isinstance(other["value"], torch.Tensor) and torch.equal(got, other["value"]):
+        fail("pathwise_gradient returned the same value for two different sets of draws v: the estimate is "
+             "computed from the draws, (1/N) sum_i grad_theta loss(f(theta, v[i])).")
     if out["theta_changed"]:
         fail("pathwise_gradient changed the values of theta in place.")
     if out["theta_requires_grad"]:

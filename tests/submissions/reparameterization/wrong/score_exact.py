@@ -1,5 +1,5 @@
 """Wrong: returns the exact gradient 2 theta."""
-# expect-fail: 1.7 2.14
+# expect-fail: 1.7 2.12 2.14
 from __future__ import annotations
 
 import math
