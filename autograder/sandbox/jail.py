@@ -102,6 +102,14 @@ def build_root(cfg: dict, newroot: str) -> dict:
     mount("tmpfs", newroot, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755")
     for source, target in cfg["symlinks"]:  # merged /usr: /bin -> usr/bin ...
         os.symlink(target, newroot + source)
+    # first, so that a Python installation under /tmp (a venv there) is bound on top of it
+    # one bounded writable area: /tmp (the child's folder is /tmp/work); /var/tmp, /dev/shm point into it
+    os.makedirs(newroot + "/tmp", exist_ok=True)
+    mount("tmpfs", newroot + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+          f"size={int(cfg['disk_mb'])}m,mode=1777,nr_inodes=4096")
+    os.makedirs(newroot + "/tmp/work", mode=0o700)
+    os.makedirs(newroot + "/tmp/.shm", mode=0o1777)
+    os.chmod(newroot + "/tmp/.shm", 0o1777)
     for path in cfg["read"]:
         if os.path.exists(path):
             _bind(path, newroot + path)
@@ -113,13 +121,6 @@ def build_root(cfg: dict, newroot: str) -> dict:
             _bind(dev, newroot + dev, writable=True)
     os.symlink("/tmp/.shm", newroot + "/dev/shm")
     mount(None, newroot + "/dev", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID)
-    # one bounded writable area: /tmp (the child's folder is /tmp/work); /var/tmp, /dev/shm point into it
-    os.makedirs(newroot + "/tmp", exist_ok=True)
-    mount("tmpfs", newroot + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-          f"size={int(cfg['disk_mb'])}m,mode=1777,nr_inodes=4096")
-    os.makedirs(newroot + "/tmp/work", mode=0o700)
-    os.makedirs(newroot + "/tmp/.shm", mode=0o1777)
-    os.chmod(newroot + "/tmp/.shm", 0o1777)
     os.makedirs(newroot + "/var", exist_ok=True)
     os.symlink("/tmp", newroot + "/var/tmp")
     _install_files(cfg, newroot + "/tmp/work", newroot + "/grader")
