@@ -6,7 +6,8 @@ assignment; the judge computes every loss itself from what these return.
 Each test charges its failures to the function it is about. Where a test of one function
 needs another one (``train_vae`` needs a model, ``sample_images`` needs a model whose images
 depend on z), a failure of that other function is caught here and reported by its own tests,
-and the test goes on with the grader's own small VAE (``_stand_in``) instead.
+and the test goes on with the grader's own small VAE (``_stand_in``, for train_vae: judge side
+only) or a bare decoder (``_decoder_shell``, for sample_images) instead.
 """
 
 # The sample_images tests judge the student's trained model only when its own images, for the
@@ -62,45 +63,41 @@ def _raised_in(exc, module, model):
 
 
 def _stand_in(x_dim, z_dim, device):
-    """The grader's own small VAE, with the assignment's API (``x_dim``, ``z_dim``, ``encode``,
-    ``decode`` returning logits, ``forward``), for tests of train_vae and sample_images where the
-    student's VAE cannot serve. Its fixed initial weights make the images depend strongly on z."""
+    """The grader's own small VAE for the tests of train_vae when the student's VAE cannot serve,
+    or None where it is not available. It lives in hidden_stand_in.py, on the grader's side only
+    (a whole working VAE is an answer of this assignment): the tests append that file's source to
+    this one when it is present, as it is wherever a grade is given. In the student folder it is
+    absent, and train_vae is then not tried without a working VAE."""
+    make = globals().get("_grader_vae")
+    return None if make is None else make(x_dim, z_dim, device)
+
+
+def _decoder_shell(x_dim, z_dim, device):
+    """A bare decoder for the sample_images tests when the student's VAE cannot serve: the API
+    sample_images uses (``z_dim``, ``x_dim``, ``decode`` returning logits, ``parameters``), with
+    fixed random weights that make the images depend strongly on z. Not a VAE: nothing encodes."""
     import math
 
     import torch
     from torch import nn
 
-    class GraderVAE(nn.Module):
+    class DecoderShell(nn.Module):
         def __init__(self):
             super().__init__()
             self.x_dim, self.z_dim = x_dim, z_dim
-            self.enc_hidden = nn.Linear(x_dim, 128)
-            self.enc_mu = nn.Linear(128, z_dim)
-            self.enc_log_var = nn.Linear(128, z_dim)
-            self.dec_hidden = nn.Linear(z_dim, 128)
-            self.dec_logits = nn.Linear(128, x_dim)
+            self.hidden = nn.Linear(z_dim, 128)
+            self.logits = nn.Linear(128, x_dim)
             g = torch.Generator().manual_seed(2024)
             with torch.no_grad():
-                for layer in (self.enc_hidden, self.enc_mu, self.enc_log_var, self.dec_hidden, self.dec_logits):
+                for layer, gain in ((self.hidden, 1.0), (self.logits, 3.0)):
                     fan_in = layer.weight.shape[1]
-                    layer.weight.copy_(torch.randn(layer.weight.shape, generator=g) / math.sqrt(fan_in))
+                    layer.weight.copy_(gain * torch.randn(layer.weight.shape, generator=g) / math.sqrt(fan_in))
                     layer.bias.zero_()
-                self.enc_log_var.weight.mul_(0.1)
-                self.dec_logits.weight.mul_(3.0)
-
-        def encode(self, x):
-            h = torch.relu(self.enc_hidden(x))
-            return self.enc_mu(h), self.enc_log_var(h)
 
         def decode(self, z):
-            return self.dec_logits(torch.tanh(self.dec_hidden(z)))
+            return self.logits(torch.tanh(self.hidden(z)))
 
-        def forward(self, x):
-            mu, log_var = self.encode(x)
-            z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
-            return self.decode(z), mu, log_var
-
-    return GraderVAE().to(device)
+    return DecoderShell().to(device)
 
 
 def shapes(module, x, z_dim, device):
@@ -133,7 +130,8 @@ def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device,
     train_vae is run on the grader's stand-in instead, so that a correct train_vae keeps the
     points of its own tests; ``model_error`` then carries the VAE's failure, which the tests
     of the trained model (2.8, 2.9) report. Failures of train_vae itself go to the judge as
-    usual."""
+    usual. Where the stand-in is absent (the student folder), the result is only
+    ``{"untried": why, "model_error": ...}``: train_vae was not run."""
     import torch
 
     x_dim = train.shape[-1]
@@ -141,6 +139,8 @@ def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device,
     problem = "your VAE could not be built"
     if model is None:
         model = _stand_in(x_dim, z_dim, device)
+        if model is None:
+            return {"untried": problem, "model_error": model_error}
     failure = None
     try:
         losses = module.train_vae(model, train.to(device), epochs=epochs, device=device)
@@ -151,6 +151,8 @@ def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device,
             raise failure
         model_error, problem = describe_error(failure), "your VAE failed during training"
         model = _stand_in(x_dim, z_dim, device)
+        if model is None:
+            return {"untried": problem, "model_error": model_error}
         losses = module.train_vae(model, train.to(device), epochs=epochs, device=device)
     device_after = str(next(model.parameters()).device)
     model.eval()
@@ -204,8 +206,8 @@ def _decoder_spread(model, z_dim, device):
 def _judged_samples(module, model, n, device, x_dim, z_dim, *, why_not, need_spread,
                     whose="the images of your trained model"):
     """sample_images(model, n) for the sample_images tests, on the student's ``model`` when it
-    can show whether sample_images is right, else on the grader's stand-in. ``stand_in`` says
-    why the stand-in was used (None when it was not)."""
+    can show whether sample_images is right, else on the grader's bare decoder. ``stand_in`` says
+    why the decoder was used (None when it was not)."""
     reason = None if model is not None else why_not
     if reason is None and need_spread:
         spread = _decoder_spread(model, z_dim, device)
@@ -219,13 +221,13 @@ def _judged_samples(module, model, n, device, x_dim, z_dim, *, why_not, need_spr
         if error is None or not _raised_in(exc, module, model):
             return {"samples": samples, "sample_error": error, "stand_in": None}
         reason = "your VAE failed inside sample_images"
-    samples, error, _ = _samples(module, _stand_in(x_dim, z_dim, device), n, device)
+    samples, error, _ = _samples(module, _decoder_shell(x_dim, z_dim, device), n, device)
     return {"samples": samples, "sample_error": error, "stand_in": reason}
 
 
 def untrained_samples(module, x_dim, z_dim, n, device):
     """sample_images on a freshly built (untrained) VAE: what the public range check needs,
-    without depending on train_vae (nor on the VAE: the stand-in serves when it cannot)."""
+    without depending on train_vae (nor on the VAE: the bare decoder serves when it cannot)."""
     model, _ = _student_model(module, x_dim, z_dim, device)
     if model is not None:
         model.eval()
@@ -234,7 +236,7 @@ def untrained_samples(module, x_dim, z_dim, n, device):
 
 
 def fresh_samples(module, x_dim, z_dim, n, device):
-    """For 2.11 when training failed: sample_images on an untrained VAE, or on the stand-in when
+    """For 2.11 when training failed: sample_images on an untrained VAE, or on the bare decoder when
     that VAE's images hardly depend on z (an untrained decoder's usually do not)."""
     model, _ = _student_model(module, x_dim, z_dim, device)
     if model is not None:
@@ -275,13 +277,13 @@ def sampling(module, x, mu0, log_var0, device):
 def prior_draws(module, x_dim, z_dim, n, device):
     """The z's that the student's sample_images hands to decode (decode replaced by a
     recorder), concatenated; None when sample_images does not go through model.decode.
-    Only the model's z_dim and decode are used, so the stand-in serves when the student's
+    Only the model's z_dim and decode are used, so the bare decoder serves when the student's
     VAE cannot be built."""
     import torch
 
     model, _ = _student_model(module, x_dim, z_dim, device)
     if model is None:
-        model = _stand_in(x_dim, z_dim, device)
+        model = _decoder_shell(x_dim, z_dim, device)
     seen = []
 
     def recorder(z):

@@ -12,7 +12,16 @@ from autograder.plugin import load_module
 from autograder.proxy import Helper, failure_from_error
 
 HERE = Path(__file__).resolve().parent
-HELPER = Helper.from_file(HERE / "child_helpers.py")
+
+
+def grader_helper() -> Helper:
+    """child_helpers.py with the grader's stand-in VAE (hidden_stand_in.py) appended; the same
+    helper as test_public.py's wherever a grade is given."""
+    source = (HERE / "child_helpers.py").read_text()
+    return Helper("vae_helpers_with_stand_in", source + "\n\n" + (HERE / "hidden_stand_in.py").read_text())
+
+
+HELPER = grader_helper()
 judge = load_module(HERE / "vae_judge.py", "_vae_judge_hidden")
 _CONFIG = tomllib.loads((HERE / "assignment.toml").read_text())["training"]
 # MNIST (an instructor's option, --dataset mnist) overrides some settings; its pass mark is
@@ -245,27 +254,37 @@ def test_training_curve(student, trained, device, reference):
              "batches, not a mean over pixels).")
 
 
-@pytest.mark.grade("2.11", "sample_images: 64 varied images in [0, 1] from the trained model", points=1)
-def test_samples(student, trained, feedback, device):
+def images_to_judge(student, trained, device):
+    """(what sample_images returned for 64 images, x_dim): on the trained model, or when training
+    failed on an untrained VAE (or the grader's bare decoder; see child_helpers.fresh_samples)."""
     if isinstance(trained, Exception):  # training failed: judge sample_images without a trained model
         config = training_config()
         x_dim = judge.training_data(config, seed=0)[0].shape[-1]
-        t = student.run(HELPER, "fresh_samples", x_dim, int(config["z_dim"]), 64, device,
-                        function="sample_images", timeout=60).value
-    else:
-        t, x_dim = trained, trained["data"][0].shape[-1]
+        return student.run(HELPER, "fresh_samples", x_dim, int(config["z_dim"]), 64, device,
+                           function="sample_images", timeout=60).value, x_dim
+    return trained, trained["data"][0].shape[-1]
+
+
+def judge_images(t, x_dim, feedback, lead=""):
+    """2.11's checks of the 64 images: Bernoulli means in [0, 1], not binary draws, varied."""
     if t["stand_in"]:
-        feedback.add(f"sample_images was judged on the grader's own small VAE, since {t['stand_in']}.")
+        feedback.add(f"sample_images was judged on the grader's own small decoder, since {t['stand_in']}.")
     if t["sample_error"]:
         raise failure_from_error("sample_images", t["sample_error"])
     samples = expect_tensor(t["samples"], what="sample_images(model, 64)", shape=(64, x_dim))
     if samples.min() < 0 or samples.max() > 1:
-        fail("sample_images should return Bernoulli means sigmoid(logits), in [0, 1].")
+        fail(lead + "sample_images should return Bernoulli means sigmoid(logits), in [0, 1].")
     if ((samples == 0) | (samples == 1)).all():
-        fail("sample_images returned only exact 0s and 1s: that is a binary draw from the Bernoulli. Return "
-             "the Bernoulli means sigmoid(logits) (probabilities in [0, 1]) instead.")
+        fail(lead + "sample_images returned only exact 0s and 1s: that is a binary draw from the Bernoulli. "
+             "Return the Bernoulli means sigmoid(logits) (probabilities in [0, 1]) instead.")
     if float(samples.std(0).mean()) < 0.02:
-        fail("All 64 samples are nearly the same image: decode a fresh z ~ N(0, I) for each.")
+        fail(lead + "All 64 samples are nearly the same image: decode a fresh z ~ N(0, I) for each.")
+
+
+@pytest.mark.grade("2.11", "sample_images: 64 varied images in [0, 1] from the trained model", points=1)
+def test_samples(student, trained, feedback, device):
+    t, x_dim = images_to_judge(student, trained, device)
+    judge_images(t, x_dim, feedback)
 
 
 @pytest.mark.grade("2.12", "forward: z ~ N(mu, exp(log_var)), sigma = exp(log_var / 2)", points=2)
@@ -292,11 +311,14 @@ def test_sampling_scale(student, device):
 
 
 @pytest.mark.grade("2.13", "sample_images: decodes z drawn from the prior N(0, I)", points=1)
-def test_samples_from_prior(student, device):
+def test_samples_from_prior(student, trained, feedback, device):
     n, z_dim = 2000, 8
     z = student.run(HELPER, "prior_draws", 64, z_dim, n, device, function="sample_images", timeout=60).value
-    if z is None:
-        return  # sample_images does not call model.decode: judged by 2.11 only
+    if z is None:  # sample_images does not call model.decode: the z cannot be recorded, its images are judged
+        t, x_dim = images_to_judge(student, trained, device)
+        judge_images(t, x_dim, feedback, lead="sample_images never hands a z to model.decode, so the z it "
+                                               "decodes could not be recorded; its images were judged instead. ")
+        return
     z = expect_tensor(z, what="the z that sample_images decodes", shape=(n, z_dim))
     if not torch.isfinite(z).all():
         fail("The z that sample_images decodes are not all finite.")
@@ -312,3 +334,40 @@ def test_samples_from_prior(student, device):
     if corr.abs().max() > 6 / math.sqrt(n):
         fail("The dimensions of the z that sample_images decodes are correlated; the prior N(0, I) has "
              "independent coordinates: draw all n * z_dim numbers independently.")
+
+
+@pytest.mark.grade("2.14", "training: the trained encoder's posterior is narrower than the prior N(0, I)", points=2)
+def test_posterior_narrower_than_prior(student, trained, feedback):
+    t = _trained_model(trained)
+    config = t["config"]
+    if not t["kl"] >= float(config["min_kl"]):
+        # q(z|x) is the prior for every x (2.9 says so): its width shows nothing about the encoder.
+        feedback.add(f"Not judged: the trained q(z|x) is the prior for every x (KL {t['kl']:.3f} nats; see 2.9).")
+        return
+    log_var = t["log_var"].double()
+    if not torch.isfinite(log_var).all():
+        fail("Your trained encoder returned non-finite log_var values on held-out digits.")
+    per_dim = log_var.exp().mean(0)  # average posterior variance of each latent dimension
+    narrowest, limit = float(per_dim.min()), float(config["max_posterior_var"])
+    if narrowest >= limit:
+        lowest = float(log_var.min())
+        shown = f"{narrowest:.3f}" if narrowest < 1000 else f"{narrowest:.3g}"
+        message = (f"After training, q(z|x) is never narrower than the prior N(0, I): averaged over the held-out "
+                   f"digits, the posterior variance exp(log_var) of every latent dimension is at least {shown} "
+                   f"(required: some dimension below {limit:g}; a trained VAE's used dimensions are far narrower, "
+                   "0.1 to 0.2 for the reference). A posterior never narrower than the prior means the encoder "
+                   "cannot express certainty about z.")
+        if lowest > 1:
+            message += (f" Its log_var is above {lowest:.3g} everywhere: training made q(z|x) far wider than the "
+                        "prior, as when the loss minimised is not the negative ELBO (reconstruction + KL): check "
+                        "the signs of the loss train_vae minimises.")
+        elif lowest > -0.05:
+            message += (f" The smallest log_var your encoder returned on them is {lowest:.3g}: it never goes below "
+                        "0. log_var is any real number (the variance exp(log_var) is positive anyway); if the "
+                        "log-variance head goes through softplus, ReLU, exp, a square, abs or a clamp at 0, then "
+                        "log_var >= 0 and the variance is floored at the prior's 1: return the head's linear output.")
+        else:
+            message += (f" Your encoder's log_var does go below 0 (down to {lowest:.3g}), but training did not make "
+                        "q(z|x) narrow: forward must decode z = mu + exp(log_var / 2) * eps (not mu, not a "
+                        ".sample() that cuts the gradient), so that the reconstruction rewards a narrow posterior.")
+        fail(message)
