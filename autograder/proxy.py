@@ -317,6 +317,12 @@ class Session:
             raise crash from None
         progress.done()
         if not reply.get("ok"):
+            # A call that raised after changing an argument (autograd's "modified by an inplace
+            # operation", say) is reported as the change, when the child says which changed.
+            changed = reply.get("mutated")
+            if isinstance(changed, list) and changed:
+                self._forbid_inplace(fn, helper, entry, [i for i in changed if type(i) is int],
+                                     reply.get("mutated_kwargs"), inplace_ok)
             raise failure_from_error(fn, reply.get("error"))
         try:
             value = wire.decode(reply.get("value"), max_elements=self.limits.max_reply_mb * 2**18)
