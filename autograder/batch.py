@@ -36,6 +36,7 @@ from pathlib import Path
 
 from . import __version__
 from .course import Assignment
+from .sandbox.process import become_subreaper
 
 METADATA = "submission_metadata.yml"
 
@@ -224,12 +225,7 @@ class Judges:
         self.lock = threading.Lock()
         self.live: set[int] = set()
         self.die_with_parent = die_with_parent  # on a Dask worker: a killed worker takes its judges along
-        try:
-            import ctypes
-
-            ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-        except Exception:  # not Linux: descendants are still found by parent and session
-            pass
+        become_subreaper()  # not Linux: a no-op; descendants are still found by parent and session
 
     def start(self, cmd: list[str], env: dict, stderr) -> subprocess.Popen:
         with self.lock:  # a sweep never sees a judge that is started but not yet listed

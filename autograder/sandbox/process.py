@@ -240,7 +240,7 @@ class Child:
         self.observed: dict = {}
         self.hello: dict | None = None
         self.disk_limit = limits.file_mb * 2**20
-        self._next_disk_check = 0.0
+        self._next_watch = 0.0
         if self.mode != "namespaces":  # stage the child's files ourselves: see jail._install_files
             work = self.stage / "work"
             work.mkdir(mode=0o700)
@@ -413,10 +413,14 @@ class Child:
         return total
 
     def _watch(self, now: float) -> None:
+        """Memory of the whole sandbox and (without a tmpfs) its folder, at most every 0.1 s:
+        it reads /proc, so the wire's read and write loops call it on every turn."""
+        if now < self._next_watch:
+            return
+        self._next_watch = now + 0.1
         if self._sandbox_rss_mb() > self.limits.memory_mb:
             raise ChildGone(f"it used more than the memory limit ({self.limits.memory_mb} MB)", "memory")
-        if self.mode != "namespaces" and now >= self._next_disk_check:  # a tmpfs bounds it otherwise
-            self._next_disk_check = now + 0.1
+        if self.mode != "namespaces":  # a tmpfs bounds it otherwise
             self._check_disk()
 
     def _check_disk(self) -> None:
@@ -425,7 +429,6 @@ class Child:
 
     def _read_exact(self, n: int, deadline: float, on_wait=None) -> bytes:
         chunks = []
-        next_check = 0.0
         next_report = time.monotonic() + 5.0
         while n > 0:
             now = time.monotonic()
@@ -435,9 +438,7 @@ class Child:
             if now >= deadline:
                 raise ChildGone("it did not finish within the time limit", "timeout")
             ready, _, _ = select.select([self.resp_r], [], [], min(0.05, deadline - now))
-            if now >= next_check:
-                next_check = now + 0.1
-                self._watch(now)
+            self._watch(now)
             if not ready:
                 continue
             chunk = os.read(self.resp_r, min(n, 1 << 20))
