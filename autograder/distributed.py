@@ -12,8 +12,11 @@ cache keys, gradebook.csv and report.html, through :func:`autograder.batch.recor
 so the cache rule is the local one (only a finished grading is cached, keyed by content).
 
 Faults: Dask reschedules a task whose worker died; after ``distributed.scheduler.allowed-failures``
-(a scheduler setting, default 3) deaths the task fails with ``KilledWorker`` and the submission
-is recorded with status ``killed its worker`` (not cached: graded again next run).
+(a scheduler setting, default 3) deaths the task fails with ``KilledWorker``. A dying worker takes
+with it every task assigned to it, including those queued behind the guilty one (the scheduler
+assigns more tasks than a worker has threads), so such a submission is graded once more, alone,
+after the others; only if its workers die again then is it recorded with status
+``killed its worker`` (not cached: graded again next run).
 
 GPUs: with ``--device cuda`` each grading asks for ``{"GPU": gpu_fraction}``, where
 ``gpu_fraction`` is ``[grading] gpu_fraction`` in the assignment's assignment.toml (default 1:
@@ -146,41 +149,27 @@ def grade_on_dask(assignment: Assignment, entries: list[Entry], out: Path, key: 
         if device == "cuda" and resources.get("GPU"):
             env["AUTOGRADER_GPU_FRACTION"] = f"{0.9 * min(1.0, resources['GPU']):.3f}"
         limit = assignment.deadline + 120
-        futures = {}
-        for entry in todo:
+
+        def submit(entry: Entry, round_: str):
             submission_key = _submission_key(key, entry)
             (out / "results" / f"{entry.id}.key").unlink(missing_ok=True)
             name, payload = pack_submission(entry)
-            task_key = f"grade-{entry.id}-{hashlib.sha256(submission_key.encode()).hexdigest()[:16]}"
+            task_key = f"grade-{entry.id}-{round_}{hashlib.sha256(submission_key.encode()).hexdigest()[:16]}"
             fut = client.submit(grade_remote, course_future, digest, assignment.slug, name, payload, device,
                                 limit, env, key=task_key, resources=resources or None, pure=False, retries=0)
-            futures[fut] = (entry, submission_key)
-        left = dict(futures)
-        last_info = 0.0
-        while left and not stop.is_set():
-            finished = [f for f in left if f.done()]
-            for fut in finished:
-                entry, submission_key = left.pop(fut)
-                outcome = _collect(fut, entry, out, submission_key, limit, KilledWorker)
-                done[entry.id] = outcome
-                progress.update(outcome)
-            now = time.monotonic()
-            if now - last_info > 2.0:
-                last_info = now
-                try:
-                    info = client.scheduler_info()
-                    mine = {f.key for f in left}
-                    threads = {w: i.get("nthreads", 1) for w, i in info.get("workers", {}).items()}
-                    running = sum(min(threads.get(w, 1), sum(k in mine for k in keys))  # assigned, capped
-                                  for w, keys in client.processing().items())     # by the worker's threads
-                    progress.extra = f"{len(info.get('workers', {}))} workers, {running} running, "
-                except Exception:  # the scheduler is away for a moment: keep the old line
-                    pass
-                progress.show()
-            if not finished:
-                time.sleep(0.2)
-        if left:  # interrupted: nothing of these is kept (a running judge on a worker ends on its own)
-            client.cancel(list(left))
+            return fut, (entry, submission_key)
+
+        # Round 1: everything at once. A worker that dies takes with it every task assigned to it,
+        # the ones waiting behind the guilty one included, so a KilledWorker here is not yet a verdict.
+        futures = dict(submit(entry, "") for entry in todo)
+        suspects = _wait(client, futures, out, limit, KilledWorker, stop, progress, done, hold_killed=True)
+        # Round 2: each suspect alone, one after the other: only a worker that dies while it is the
+        # only grading of this batch convicts it.
+        for entry in suspects:
+            if stop.is_set():
+                break
+            _wait(client, dict([submit(entry, "alone-")]), out, limit, KilledWorker, stop, progress, done,
+                  hold_killed=False)
     finally:
         try:
             client.close()
@@ -188,6 +177,43 @@ def grade_on_dask(assignment: Assignment, entries: list[Entry], out: Path, key: 
             if made is not None:
                 made.close()
     return done
+
+
+def _wait(client, futures: dict, out: Path, limit: float, KilledWorker, stop: threading.Event,
+          progress: Progress, done: dict[str, Outcome], *, hold_killed: bool) -> list[Entry]:
+    """Collect ``futures`` into ``done`` as they finish, showing progress; on ``stop`` cancel the rest.
+    With ``hold_killed``, a submission whose workers died is returned instead of recorded."""
+    held: list[Entry] = []
+    left = dict(futures)
+    last_info = 0.0
+    while left and not stop.is_set():
+        finished = [f for f in left if f.done()]
+        for fut in finished:
+            entry, submission_key = left.pop(fut)
+            outcome = _collect(fut, entry, out, submission_key, limit, KilledWorker)
+            if hold_killed and outcome.status == KILLED:
+                held.append(entry)
+                continue
+            done[entry.id] = outcome
+            progress.update(outcome)
+        now = time.monotonic()
+        if now - last_info > 2.0:
+            last_info = now
+            try:
+                info = client.scheduler_info()
+                mine = {f.key for f in left}
+                threads = {w: i.get("nthreads", 1) for w, i in info.get("workers", {}).items()}
+                running = sum(min(threads.get(w, 1), sum(k in mine for k in keys))  # assigned, capped
+                              for w, keys in client.processing().items())     # by the worker's threads
+                progress.extra = f"{len(info.get('workers', {}))} workers, {running} running, "
+            except Exception:  # the scheduler is away for a moment: keep the old line
+                pass
+            progress.show()
+        if not finished:
+            time.sleep(0.2)
+    if left:  # interrupted: nothing of these is kept (a running judge on a worker ends on its own)
+        client.cancel(list(left))
+    return held
 
 
 def _collect(fut, entry: Entry, out: Path, submission_key: str, limit: float, KilledWorker) -> Outcome:
@@ -201,8 +227,8 @@ def _collect(fut, entry: Entry, out: Path, submission_key: str, limit: float, Ki
     except Exception as err:  # cancelled (the scheduler lost it)
         exc = err
     if isinstance(exc, KilledWorker):
-        why = ("the workers grading this submission died every time it was tried "
-               "(distributed.scheduler.allowed-failures); it is not retried again in this run")
+        why = ("the workers grading this submission died every time it was tried, also when it was "
+               "graded alone (distributed.scheduler.allowed-failures); it is not retried again in this run")
         return record_outcome(entry, out, submission_key, returncode=None, results_text=None, timed_out=False,
                               limit=limit, stderr_text=str(exc), figures={}, seconds=0.0, status=KILLED, why=why)
     return record_outcome(entry, out, submission_key, returncode=None, results_text=None, timed_out=False,

@@ -157,6 +157,20 @@ class GradingPlugin:
         return f"The grader could not check this test (internal error: {text}). Please tell your instructor."
 
 
+def _forget_test_modules(test_files: list[Path]) -> None:
+    """Drop grader test modules from sys.modules.
+
+    pytest's importlib mode names a module after its path below the rootdir and reuses a
+    module of that name already imported, so a second course with the same layout graded in
+    this process would run the first course's tests.
+    """
+    folders = {str(Path(p).resolve().parent) for p in test_files}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and str(Path(file).resolve().parent) in folders:
+            del sys.modules[name]
+
+
 def run_pytest(test_files: list[Path], plugin: GradingPlugin, rootdir: Path) -> int:
     """Run grader tests in this (the judge's) process, silently."""
     args = [str(p) for p in test_files] + [
@@ -168,8 +182,12 @@ def run_pytest(test_files: list[Path], plugin: GradingPlugin, rootdir: Path) -> 
     from contextlib import redirect_stderr, redirect_stdout
 
     sink = io.StringIO()
-    with redirect_stdout(sink), redirect_stderr(sink):
-        code = pytest.main(args, plugins=[plugin])
+    _forget_test_modules(test_files)
+    try:
+        with redirect_stdout(sink), redirect_stderr(sink):
+            code = pytest.main(args, plugins=[plugin])
+    finally:
+        _forget_test_modules(test_files)
     if int(code) in (int(pytest.ExitCode.INTERNAL_ERROR), int(pytest.ExitCode.USAGE_ERROR)):
         plugin.problems.append(f"pytest exited with {code!r}:\n{sink.getvalue()[-3000:]}")
     sys.stdout.flush()
