@@ -8,7 +8,9 @@ that run inside them.
   code before the first function to write), then one code cell per function or class to fill
   in (the template's code for it, from ``solutions/<slug>.py`` through
   :func:`autograder.templates.make_template`), with provided code between them in cells of its
-  own, in the order of the file, so the notebook runs exactly like the ``.py`` template;
+  own, in the order of the file, so the notebook runs exactly like the ``.py`` template (its
+  ``if __name__ == "__main__":`` block, the command line's entry point, is left out: a Jupyter
+  kernel runs as ``__main__``, so the block would run, arguments and all, in the notebook);
 * after each function that public tests exercise, a cell tagged ``autograder-check`` that runs
   those tests in place (:func:`check`); the grader drops these cells (and magics and ``!``
   lines) when it turns a submitted notebook into a module;
@@ -89,6 +91,8 @@ def split_source(source: str, name: str = "<solution>") -> list[Chunk]:
     pieces: list[tuple[str, str | None, str, str]] = []  # (kind, name, solution, template)
     pending = ""
     for (lo, hi), node in zip(bounds, tree.body):
+        if _is_main_guard(node) and not pending:
+            continue  # `python <slug>.py`'s entry point: a kernel runs as __main__, so not a cell
         text = pending + "\n".join(lines[lo:hi]) + "\n"
         try:
             template = make_template(text, name)
@@ -133,6 +137,14 @@ def split_source(source: str, name: str = "<solution>") -> list[Chunk]:
         else:
             chunks.append(Chunk("preamble", None, carry, ""))
     return [Chunk(c.kind, c.name, _tidy(c.solution), _tidy(c.template)) for c in chunks]
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` at the top level of the file."""
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
 
 
 def _tidy(text: str) -> str:
