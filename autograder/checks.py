@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .sandbox.child import ForeignObject
+from .sandbox.wire import ForeignObject
 
 
 class GradingFailure(AssertionError):

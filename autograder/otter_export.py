@@ -34,7 +34,8 @@ from .course import Assignment, find_course
 from .plugin import GradingPlugin, run_pytest
 from .records import number_key
 from .proxy import CallResult, Helper, failure_from_error
-from .sandbox import child as wire
+from .sandbox import wire
+from .sandbox.child import Server
 
 OTTER_DIR = "otter"
 REQUIREMENTS = """\
@@ -56,7 +57,7 @@ class KernelSession:
     def __init__(self, env: dict, device: str = "cpu") -> None:
         module = types.ModuleType("submission")
         module.__dict__.update({k: v for k, v in env.items() if isinstance(k, str)})
-        self.server = wire.Server(-1, -1, module)
+        self.server = Server(-1, -1, module)
         self.device = device
         self.test_id = ""
         self.calls_in_test = 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .sandbox import child as wire
+from .sandbox import wire
 from .sandbox.process import Child, ChildGone, Limits, SandboxError
 
 
@@ -88,8 +88,8 @@ def _short_traceback(tb: str) -> str:
     lines = tb.splitlines()
     keep, skip = [], False
     for line in lines:
-        if line.strip().startswith('File "') and ('/grader/child.py"' in line or
-                                                  ("/ag-child-" in line and '/child.py"' in line)):
+        plumbing = any(f'/{name}"' in line for name in ("child.py", "wire.py"))
+        if line.strip().startswith('File "') and plumbing and ("/grader/" in line or "/ag-child-" in line):
             skip = True
             continue
         if skip and line.startswith("    ") and not line.strip().startswith('File "'):

@@ -80,7 +80,7 @@ def test_zip_layout(built):
     with zipfile.ZipFile(built[0]) as zf:
         names = set(zf.namelist())
         assert {"setup.sh", "run_autograder", f"solutions/{SLUG}.py", f"assignments/{SLUG}/test_hidden.py",
-                "autograder/cli.py", "autograder/sandbox/child.py"} <= names
+                "autograder/cli.py", "autograder/sandbox/child.py", "autograder/sandbox/wire.py"} <= names
         assert (zf.getinfo("run_autograder").external_attr >> 16) & 0o111
 
 

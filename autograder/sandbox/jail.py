@@ -148,7 +148,8 @@ def _install_files(cfg: dict, work: str, grader: str) -> None:
     child cannot write. Both are copied by this trusted process from places the child never saw.
     (Without namespaces the judge stages both itself, the same way.)"""
     os.makedirs(grader, exist_ok=True)
-    _copy(cfg["child_script"], os.path.join(grader, "child.py"), 0o644)
+    for path in cfg["child_files"]:
+        _copy(path, os.path.join(grader, os.path.basename(path)), 0o644)
     _copy(cfg["submission"], os.path.join(work, cfg["module"] + ".py"), 0o644)
     if cfg.get("uid") is not None:
         for path in (work, os.path.join(work, cfg["module"] + ".py")):
@@ -203,7 +204,7 @@ def lock(cfg: dict, facts: dict) -> None:
         if cfg["mode"] == "namespaces":  # the view is already minimal: read anywhere in it, write /tmp
             read, write = ["/"], ["/tmp"] + cfg["devices"]
         else:
-            read = cfg["read"] + cfg["devices"] + ["/proc", cfg["child_script"], cfg["workdir"]]
+            read = cfg["read"] + cfg["devices"] + ["/proc", cfg["workdir"]] + cfg["child_files"]
             write = [cfg["workdir"]] + cfg["devices"]
         facts["landlock"] = landlock.restrict(read, write)
 
@@ -220,7 +221,7 @@ def exec_child(cfg: dict, status_fd: int, facts: dict) -> None:
     if cfg["mode"] == "namespaces":
         script, workdir = "/grader/child.py", "/tmp/work"
     else:
-        script, workdir = cfg["child_script"], cfg["workdir"]
+        script, workdir = cfg["child_files"][0], cfg["workdir"]
     os.chdir(workdir)
     facts.update(ok=True, uid=os.getuid(), pid_in_ns=os.getpid())
     os.write(status_fd, (json.dumps(facts) + "\n").encode())

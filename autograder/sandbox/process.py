@@ -23,10 +23,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import child as wire
-from . import probe
+from . import probe, wire
 
-CHILD_SCRIPT = Path(wire.__file__)
+HERE = Path(__file__).parent
+CHILD_FILES = ("child.py", "wire.py")  # what the jail installs for the child (trusted, read-only)
 JAIL_SCRIPT = probe.JAIL
 PR_SET_CHILD_SUBREAPER = 36
 UID_RANGE = (0x50000000, 0x7FFF0000)  # uids no account uses: one per sandbox, as root
@@ -191,7 +191,7 @@ def jail_config(mode: str, stage: Path, submission: Path, module: str, *, child_
     return {
         "mode": mode, "stage": str(stage / "root"), "workdir": str(stage / "work"),
         "submission": str(submission), "module": module, "python": str(interpreter()),
-        "child_script": str(CHILD_SCRIPT if mode == "namespaces" else stage / "child.py"),
+        "child_files": [str((HERE if mode == "namespaces" else stage) / name) for name in CHILD_FILES],
         "read": _read_paths(device, list(protect)), "symlinks": symlinks, "devices": _devices(device),
         "disk_mb": disk_mb, "uid": uid, "gid": gid, "limits": limits, "env": env,
         "child_options": child_options, "keep_fds": keep_fds, "status_fd": status_fd,
@@ -244,8 +244,9 @@ class Child:
         if self.mode != "namespaces":  # stage the child's files ourselves: see jail._install_files
             work = self.stage / "work"
             work.mkdir(mode=0o700)
-            shutil.copyfile(CHILD_SCRIPT, self.stage / "child.py")
-            os.chmod(self.stage / "child.py", 0o644)
+            for name in CHILD_FILES:
+                shutil.copyfile(HERE / name, self.stage / name)
+                os.chmod(self.stage / name, 0o644)
             shutil.copyfile(submission, work / f"{module}.py")
             if self.root:
                 os.chmod(self.stage, 0o711)  # the uid may pass through, not list or write
