@@ -22,8 +22,10 @@ from types import ModuleType
 import pytest
 
 from .checks import GradingFailure
-from .proxy import OutOfTime, Session, Student, StudentFailure, StudentRaised, SubmissionNotLoaded
-from .records import TestRecord
+from .proxy import (OutOfTime, Session, Student, StudentCrashed, StudentFailure, StudentRaised,
+                    SubmissionNotLoaded)
+from .records import (CRASHED, FAILED, GRADER_ERROR, NOT_LOADED, OUT_OF_TIME, PASSED, RAISED, SKIPPED, TIME_LIMIT,
+                      TestRecord)
 
 PUBLIC_FILE = "test_public.py"
 
@@ -76,6 +78,7 @@ class GradingPlugin:
         self.deadline = deadline
         self.records: dict[str, TestRecord] = {}
         self.problems: list[str] = []  # grader-side problems, for the instructor
+        self.collection_failed = False  # a grader test file did not collect (pytest then exits 2)
         self._reference: ModuleType | None = None
         self._feedback: dict[str, Feedback] = {}
 
@@ -123,6 +126,7 @@ class GradingPlugin:
 
     def pytest_collectreport(self, report) -> None:
         if report.failed:
+            self.collection_failed = True
             self.problems.append(f"collecting {report.nodeid} failed:\n{report.longreprtext[-3000:]}")
 
     def pytest_runtest_setup(self, item) -> None:
@@ -144,11 +148,14 @@ class GradingPlugin:
         record.ran = True
         if report.passed and report.when == "call":
             record.status, record.score, record.output = "passed", record.max_score, ""
+            record.outcome = PASSED
         elif report.skipped:
             record.status, record.score, record.output = "failed", 0.0, f"Skipped: {report.longreprtext}"
+            record.outcome = SKIPPED
         elif report.failed:
             record.status, record.score = "failed", 0.0
             record.output = self.explain(call.excinfo, record.visibility == "visible")
+            record.outcome = outcome_of(call.excinfo)
         fb = self._feedback.pop(item.nodeid, None)
         if fb is not None:
             record.output = "\n\n".join(x for x in [record.output, *fb.lines] if x)
@@ -172,6 +179,27 @@ class GradingPlugin:
         text = "".join(traceback.format_exception_only(type(exc), exc)).strip() if exc else "unknown"
         self.problems.append(f"grader error in a test: {text}")
         return f"The grader could not check this test (internal error: {text}). Please tell your instructor."
+
+
+def outcome_of(excinfo) -> str:
+    """A failed test's outcome (see autograder/records.py), from the exception it ended with:
+    the same cases as :meth:`GradingPlugin.explain`, never the text of a message."""
+    exc = excinfo.value if excinfo else None
+    if isinstance(exc, OutOfTime):
+        return OUT_OF_TIME
+    if isinstance(exc, SubmissionNotLoaded):
+        return NOT_LOADED
+    if isinstance(exc, StudentCrashed):
+        # the reason is the judge's own wording of how the child ended (sandbox/process.py):
+        # a CPU-time limit kills it with SIGXCPU, reported as a crash
+        return TIME_LIMIT if exc.kind == "timeout" or "SIGXCPU" in exc.reason else CRASHED
+    if isinstance(exc, StudentRaised):
+        return RAISED
+    if isinstance(exc, (StudentFailure, GradingFailure, AssertionError)):
+        return FAILED
+    if exc is not None and excinfo.typename in ("Failed", "Skipped"):
+        return FAILED
+    return GRADER_ERROR
 
 
 def _forget_test_modules(test_files: list[Path]) -> None:
