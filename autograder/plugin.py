@@ -6,12 +6,15 @@ Grader tests are ordinary pytest tests, marked with their number, name and point
     def test_fair_coin(student):
         ...
 
-The plugin gives them the ``student`` fixture (the sandbox proxy) and, in the judge only,
-``reference`` (the reference solution). It records every collected test with its maximum
+The plugin gives them the ``student`` fixture (the sandbox proxy), ``feedback``, ``device``,
+in the judge only ``reference`` (the reference solution), and the files of the test's own
+assignment folder (autograder/contract.py): ``judge`` (``judge_helpers.py``), ``child_helpers``
+(``child_helpers.py``, for ``student.run``) and ``config`` (``assignment.toml``). It records every collected test with its maximum
 before anything runs, so a crashing submission never shrinks the maximum score.
 """
 from __future__ import annotations
 
+import copy
 import importlib.util
 import sys
 import time
@@ -22,6 +25,7 @@ from types import ModuleType
 import pytest
 
 from .checks import GradingFailure
+from .contract import ChildHelpers, GradingStudent, child_helpers_for, load_config, load_judge_helpers
 from .proxy import (OutOfTime, Session, Student, StudentCrashed, StudentFailure, StudentRaised,
                     SubmissionNotLoaded)
 from .records import (CRASHED, FAILED, GRADER_ERROR, NOT_LOADED, OUT_OF_TIME, PASSED, RAISED, SKIPPED, TIME_LIMIT,
@@ -85,7 +89,7 @@ class GradingPlugin:
     # ---------------------------------------------------------------- fixtures
     @pytest.fixture(scope="session")
     def student(self) -> Student:
-        return Student(self.session)
+        return GradingStudent(self.session)
 
     @pytest.fixture
     def feedback(self, request) -> Feedback:
@@ -105,6 +109,32 @@ class GradingPlugin:
         if self._reference is None:
             self._reference = load_module(self.solution, f"_reference_{self.solution.stem}")
         return self._reference
+
+    # ------------------------------------------------ fixtures of the assignment contract
+    # (autograder/contract.py): the files of the test's own assignment folder, loaded once
+    # per grading and shared by its public and hidden tests.
+    def _assignment_file(self, request, kind: str, load):
+        folder = Path(str(request.module.__file__)).resolve().parent
+        cache = self.__dict__.setdefault("_assignment_files", {})
+        if (kind, folder) not in cache:
+            cache[(kind, folder)] = load(folder)
+        return cache[(kind, folder)]
+
+    @pytest.fixture(scope="module")
+    def judge(self, request) -> ModuleType:
+        """The assignment's ``judge_helpers.py``."""
+        return self._assignment_file(request, "judge", load_judge_helpers)
+
+    @pytest.fixture(scope="module")
+    def child_helpers(self, request) -> ChildHelpers:
+        """The assignment's ``child_helpers.py`` (and ``hidden_child_helpers.py`` where present),
+        for ``student.run(child_helpers, "entry", ..., function="f")``."""
+        return self._assignment_file(request, "child_helpers", child_helpers_for)
+
+    @pytest.fixture(scope="module")
+    def config(self, request) -> dict:
+        """The assignment's ``assignment.toml`` as a dict (a copy of its own for each test module)."""
+        return copy.deepcopy(self._assignment_file(request, "config", load_config))
 
     # ---------------------------------------------------------------- hooks
     def pytest_configure(self, config: pytest.Config) -> None:
