@@ -133,3 +133,49 @@ def fit_reverse_kl(weights: Tensor, means: Tensor, stds: Tensor,
     """
     # TODO: gradient descent on (mu, log sigma) of the reverse KL
     raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- running this file
+def main() -> None:
+    """``python kl_asymmetry.py``: the examples of the statement, computed with your functions."""
+    p = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    q = torch.tensor([0.1, 0.9], dtype=torch.float64)
+    print("p = (0.5, 0.5) and q = (0.1, 0.9) on the outcomes (+1, -1):")
+    print(f"  H(p)    = {float(entropy(p)):.4f} nats = {float(entropy(p, base=2)):.4f} bits")
+    print(f"  H(p, q) = {float(cross_entropy(p, q)):.4f} nats")
+    kl_pq, kl_qp = discussion_example()
+    print(f"  KL(p || q) = {float(kl_pq):.4f} nats, KL(q || p) = {float(kl_qp):.4f} nats: not symmetric")
+    print(f"  H(p, q) - H(p) = {float(cross_entropy(p, q) - entropy(p)):.4f} nats = KL(p || q)")
+    uniform = torch.full((256,), 1 / 256, dtype=torch.float64)
+    print(f"The uniform distribution on 256 values: H = {float(entropy(uniform, base=2)):.4f} bits")
+    sure, never = torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.0])
+    h_sure = float(entropy(sure)) + 0.0  # + 0.0 prints a -0.0 as 0.0
+    print(f"A sure outcome: H((0, 1)) = {h_sure:.4f}; KL((0, 1) || (1, 0)) = {float(kl_divergence(sure, never))}")
+
+    weights = torch.tensor([0.5, 0.5], dtype=torch.float64)
+    means = torch.tensor([-3.0, 3.0], dtype=torch.float64)
+    stds = torch.tensor([1.0, 1.0], dtype=torch.float64)
+    print("Fitting N(mu, sigma^2) to the mixture 0.5 N(-3, 1) + 0.5 N(3, 1):")
+    mu, sigma = fit_forward_kl(weights, means, stds)
+    print(f"  forward KL(p || N), mass-covering: mu = {float(mu):+.3f}, sigma = {float(sigma):.3f}")
+    for start in (2.5, -2.5):
+        mu, sigma = fit_reverse_kl(weights, means, stds, start, 0.8)
+        print(f"  reverse KL(N || p) from ({start:+.1f}, 0.8), mode-seeking: mu = {float(mu):+.3f}, "
+              f"sigma = {float(sigma):.3f}")
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    try:
+        main()
+    except NotImplementedError as error:  # a TODO left: say which, instead of a traceback
+        where = error.__traceback__
+        while where.tb_next is not None:
+            where = where.tb_next
+        code = where.tb_frame.f_code
+        if Path(code.co_filename).resolve() != Path(__file__).resolve():
+            raise
+        sys.exit(f"{getattr(code, 'co_qualname', code.co_name)} (line {where.tb_lineno}) is still a TODO: "
+                 "fill it in, then run this file again.")
