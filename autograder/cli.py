@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 
 from .course import CourseError, find_course, list_assignments, load_assignment
-from .results import failure_results, render_messages, render_table, write_json
+from .results import failure_results, render_check, render_table, write_json
 
 USAGE_ERROR = 2
 
@@ -59,11 +59,8 @@ def cmd_grade(args) -> int:
 
 
 def _print_summary(results, results_path: Path) -> None:
-    messages = render_messages(results)  # which file was graded, or why it could not be loaded
-    if messages:
-        print(f"{messages}\n")
-    print(render_table(results, rest_in=str(results_path)))
-    print(f"\n{results.output.splitlines()[0]}  Results: {results_path}  ({results.execution_time:.1f} s)")
+    print(render_check(results, rest_in=str(results_path)))  # which file was graded, then the table
+    print(f"\n{results.header}  Results: {results_path}  ({results.execution_time:.1f} s)")
     for note in results.notes:
         print(f"  note: {note}", file=sys.stderr)
 
@@ -98,10 +95,7 @@ def _check(args, assignment, submission: Path, label: str) -> int:
 
     results = grade(assignment, submission, device=args.device, public_only=True)
     print(f"Public checks for {assignment.title} on {label}:\n")
-    messages = render_messages(results)  # which file was checked, or why it could not be loaded
-    if messages:
-        print(f"{messages}\n")
-    print(render_table(results))
+    print(render_check(results))  # which file was checked, or why it could not be loaded; the table
     everything = results.score == results.max_score and results.ok
     print("\nAll public checks pass. Hidden tests run when you submit." if everything else
           "\nSome checks fail: read the messages above.")

@@ -11,7 +11,7 @@ from pathlib import Path
 from . import watchdog
 from .course import Assignment
 from .proxy import Session
-from .results import Results
+from .results import INTERRUPTED, Results
 from .sandbox.process import WEAK_NOTE, become_subreaper
 from .submission import SubmissionError, locate, template_texts
 
@@ -42,17 +42,18 @@ def resolve_device(device: str) -> str:
 def grade(assignment: Assignment, submission: Path | None, *, device: str = "auto",
           public_only: bool = False) -> Results:
     """Run the assignment's grader tests against ``submission``. Never raises for anything
-    the submission does; the judge's own failures are reported in ``Results.ok``."""
+    the submission does; the judge's own failures are reported in ``Results.problems`` (then
+    ``Results.ok`` is false), and ``Results.status`` sums up the grading."""
     started = time.monotonic()
     deadline = started + assignment.deadline
     become_subreaper()
     device = resolve_device(device)
-    output: list[str] = []
+    messages: list[str] = []  # for the student, about the submission as a whole
     located, load_error = None, None
     if submission is not None:
         try:
             located = locate(Path(submission), assignment.slug, template_texts(assignment))
-            output.extend(located.notes)
+            messages.extend(located.notes)
         except SubmissionError as exc:
             load_error = str(exc)
     else:
@@ -80,32 +81,36 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
 
     records = list(plugin.records.values())
     problems = list(plugin.problems)
-    if code == 2:  # pytest's ExitCode.INTERRUPTED: a Ctrl-C stopped the tests, the results are partial
+    stopped = ""
+    # pytest's ExitCode.INTERRUPTED: a Ctrl-C stopped the tests, the results are partial. pytest
+    # exits with it after a collection error too: that one is in problems already.
+    if code == 2 and not plugin.collection_failed:
         problems.append("grading was interrupted before every test ran")
+        stopped = INTERRUPTED
     if session.sandbox_problem:  # the student sees the public line; the instructor, why
-        output.append(session.load_failure.public)
+        messages.append(session.load_failure.public)
         problems.append(session.sandbox_problem)
-    elif session.load_failure and session.load_failure.detail not in output:
-        output.append(session.load_failure.detail)
+    elif session.load_failure and session.load_failure.detail not in messages:
+        messages.append(session.load_failure.detail)
     weak = [n for n in session.notes if n.startswith(WEAK_NOTE)]
     if weak:
-        output.append("Note: this machine's sandbox is weaker than the grader's minimum (allowed for this "
-                      f"run); it lacked: {weak[0][len(WEAK_NOTE):]}.")
+        messages.append("Note: this machine's sandbox is weaker than the grader's minimum (allowed for this "
+                        f"run); it lacked: {weak[0][len(WEAK_NOTE):]}.")
     if assignment.total_points is not None and not public_only:
         total = sum(r.max_score for r in records)
         if abs(total - assignment.total_points) > 1e-9:
             problems.append(f"the tests add up to {total:g} points, assignment.toml says {assignment.total_points:g}")
     if not records:
         problems.append("no graded tests were collected")
-    if problems:
-        output.append("The grader had a problem; your instructor has been told:\n" + "\n".join(problems))
     passed = sum(r.status == "passed" for r in records)
-    output.insert(0, f"{assignment.title}: {passed} of {len(records)} tests passed.")
     return Results(
         tests=records,
-        output="\n\n".join(output),
+        header=f"{assignment.title}: {passed} of {len(records)} tests passed.",
+        messages=messages,
+        problems=problems,
+        stopped=stopped,
+        loaded=located is not None and session.load_failure is None,
         execution_time=time.monotonic() - started,
-        ok=not problems,
         notes=session.notes + problems + [f"device: {device}"],
         timings={"child_startup": session.startup_seconds, "children": session.started_children,
                  "tests": {r.number: r.seconds for r in records}},

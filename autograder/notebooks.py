@@ -442,7 +442,7 @@ def check(slug: str, function: str | None = None, *, notebook: str | Path | None
     Jupyter kernel has run, in the sandbox, and print a table. ``notebook`` grades a saved
     notebook or ``.py`` file instead (the only way outside Jupyter)."""
     from .grading import grade
-    from .results import render_messages, render_table
+    from .results import render_check
 
     root = find_course(Path(course) if course else None)
     assignment = load_assignment(root, slug)
@@ -470,10 +470,7 @@ def check(slug: str, function: str | None = None, *, notebook: str | Path | None
     if not quiet:
         what = f"`{function}`" if function else assignment.title
         print(f"Public checks for {what}:\n")
-        messages = render_messages(results)  # e.g. why the code could not be loaded
-        if messages:
-            print(f"{messages}\n")
-        print(render_table(results))
+        print(render_check(results))  # e.g. why the code could not be loaded, then the table
         print("\nAll these checks pass. Hidden tests run when you submit." if report.passed else
               "\nSome checks fail: read the messages above, fix the cell, run it, then run this check again.")
     return report

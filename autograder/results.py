@@ -1,4 +1,11 @@
-"""Gradescope's results.json, written by the judge only, and a readable score table."""
+"""Gradescope's results.json, written by the judge only, and the one place where results
+become text: ``output`` (:func:`render_output`), the printed check table
+(:func:`render_check`, :func:`render_table`, :func:`render_messages`).
+
+A grading's results are fields, not text to parse: the ``header`` line, the ``messages`` about
+the submission as a whole, the judge's own ``problems``, why grading ``stopped`` early, whether
+the submission ``loaded``, and per test an ``outcome`` (autograder/records.py); ``status`` sums
+them up, and results.json carries it in ``extra_data.autograder`` for ``batch``."""
 from __future__ import annotations
 
 import base64
@@ -10,17 +17,63 @@ import textwrap
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .records import TestRecord, number_key
+from .records import NOT_LOADED, TIMED_OUT, TestRecord, number_key
+
+# A grading's status (Results.status; extra_data.autograder.status in results.json). The first
+# three are the student's result; the others mean the judge did not grade properly (ok false).
+OK = "ok"
+TIME_LIMIT = "time limit"  # some test reached a time limit (records.TIMED_OUT)
+NOT_LOADED_STATUS = NOT_LOADED  # "not loaded": the submission could not be found or loaded
+GRADER_PROBLEM = "grader problem"  # the judge had a problem of its own (Results.problems)
+INTERRUPTED = "interrupted"  # a Ctrl-C (SIGINT) stopped the tests: the results are partial
+DEADLINE = "deadline"  # the watchdog stopped grading at its deadline
+GRADER_FAILED = "grader failed"  # the judge failed before it had results (failure_results)
+STUDENT_STATUSES = (OK, TIME_LIMIT, NOT_LOADED_STATUS)
+STATUSES = STUDENT_STATUSES + (GRADER_PROBLEM, INTERRUPTED, DEADLINE, GRADER_FAILED)
+STOPPED = (INTERRUPTED, DEADLINE)  # the values of Results.stopped besides ""
+
+PROBLEM_LINE = "The grader had a problem; your instructor has been told:"
 
 
 @dataclass
 class Results:
     tests: list[TestRecord]
-    output: str = ""
+    header: str = ""  # the first line of output: "<title>: N of M tests passed."
+    messages: list[str] = field(default_factory=list)  # paragraphs for the student about the whole submission
+    problems: list[str] = field(default_factory=list)  # the judge's own problems: then ok is false
+    stopped: str = ""  # why grading stopped before its end: "" or one of STOPPED
+    loaded: bool = True  # False when the submission could not be found or loaded (the student's)
     execution_time: float = 0.0
-    ok: bool = True  # False when the grader itself failed (not the student)
     notes: list[str] = field(default_factory=list)  # for the instructor only
     timings: dict = field(default_factory=dict)  # where the time went, for benchmarks
+
+    @property
+    def status(self) -> str:
+        """One of STATUSES: the judge's trouble first, then the student's."""
+        if self.stopped:
+            return self.stopped
+        if self.problems:
+            return GRADER_PROBLEM
+        if not self.loaded:
+            return NOT_LOADED_STATUS
+        if any(t.outcome in TIMED_OUT for t in self.tests):
+            return TIME_LIMIT
+        return OK
+
+    @property
+    def ok(self) -> bool:
+        """False when the grader itself failed (not the student)."""
+        return self.status in STUDENT_STATUSES
+
+    @property
+    def complete(self) -> bool:
+        """Every test ran (each has its result, whatever it is)."""
+        return all(t.ran for t in self.tests)
+
+    @property
+    def output(self) -> str:
+        """The text students read at the top of their results (see :func:`render_output`)."""
+        return render_output(self)
 
     @property
     def score(self) -> float:
@@ -41,9 +94,15 @@ class Results:
             "visibility": "visible",
             "stdout_visibility": "hidden",
             # machine-readable for `batch` (Gradescope's spec keeps extra_data as it is)
-            "extra_data": {"autograder": {"ok": self.ok, "complete": all(t.ran for t in self.tests)}},
+            "extra_data": {"autograder": self.summary()},
             "tests": [_test_json(t) for t in self.sorted_tests()] + self._instructor_notes(),
         }
+
+    def summary(self) -> dict:
+        """What ``batch`` reads from results.json: ok, complete, status and each test's outcome
+        (by number). No message text: nothing downstream decides anything from text."""
+        return {"ok": self.ok, "complete": self.complete, "status": self.status,
+                "tests": {t.number: t.outcome for t in self.sorted_tests()}}
 
     def _instructor_notes(self) -> list[dict]:
         """Gradescope has no instructor-only output; a hidden test worth 0 points is one."""
@@ -91,15 +150,19 @@ def write_json(data: dict, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def failure_results(message: str, max_score: float | None, elapsed: float = 0.0) -> dict:
-    """What is written when the grader itself fails: a valid file with a message."""
+def failure_results(message: str, max_score: float | None, elapsed: float = 0.0,
+                    status: str = GRADER_FAILED) -> dict:
+    """What is written when the grader itself fails: a valid file with a message (``status``:
+    why, for ``batch``: GRADER_FAILED, or DEADLINE from the watchdog)."""
     tests = []
     if max_score:
         tests.append({"name": "Grading could not run", "number": "0", "score": 0.0,
                       "max_score": float(max_score), "status": "failed", "visibility": "visible",
                       "output": message})
     return {"score": 0.0, "execution_time": round(elapsed, 3), "output": message,
-            "visibility": "visible", "stdout_visibility": "hidden", "tests": tests}
+            "visibility": "visible", "stdout_visibility": "hidden",
+            "extra_data": {"autograder": {"ok": False, "complete": False, "status": status, "tests": {}}},
+            "tests": tests}
 
 
 TABLE_WIDTH = 100  # characters of message per line in the printed table; longer lines wrap
@@ -132,12 +195,34 @@ def bounded(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     return f"{head}\n... ({len(text) - len(head)} more characters not shown)"
 
 
+def problem_paragraph(results: Results) -> str:
+    """The paragraph of ``output`` that tells the student the grader had a problem ("" when none)."""
+    return "\n".join([PROBLEM_LINE, *results.problems]) if results.problems else ""
+
+
+def paragraphs(results: Results) -> list[str]:
+    """``output``'s paragraphs after the header: the messages, then the problem paragraph."""
+    return [p for p in (*results.messages, problem_paragraph(results)) if p]
+
+
+def render_output(results: Results) -> str:
+    """results.json's top-level ``output``: the header, the messages, the problem paragraph."""
+    return "\n\n".join(p for p in (results.header, *paragraphs(results)) if p)
+
+
 def render_messages(results: Results, width: int = TABLE_WIDTH) -> str:
     """What the grader says about the submission as a whole (which file was graded, why it
-    could not be loaded, ...): ``output`` after its first line, wrapped, for the top of the
+    could not be loaded, ...): ``output`` after its header, wrapped, for the top of the
     printed results."""
-    paragraphs = [p for p in results.output.split("\n\n")[1:] if p.strip()]
-    return "\n\n".join("\n".join(wrap(p, width)) for p in paragraphs)
+    return "\n\n".join("\n".join(wrap(p, width)) for p in paragraphs(results) if p.strip())
+
+
+def render_check(results: Results, *, width: int = TABLE_WIDTH, rest_in: str | None = None) -> str:
+    """What ``grade``, ``check`` and a notebook's check cell print: the messages about the
+    submission as a whole (if any), a blank line, then the score table."""
+    messages = render_messages(results, width)
+    table = render_table(results, width=width, rest_in=rest_in)
+    return f"{messages}\n\n{table}" if messages else table
 
 
 def render_table(results: Results, *, show_output: bool = True, width: int = TABLE_WIDTH,
@@ -163,5 +248,6 @@ def render_table(results: Results, *, show_output: bool = True, width: int = TAB
     return "\n".join(rows)
 
 
-__all__ = ["Results", "write_json", "failure_results", "render_table", "render_messages", "wrap",
-           "bounded", "asdict"]
+__all__ = ["Results", "write_json", "failure_results", "render_output", "render_check", "render_table",
+           "render_messages", "problem_paragraph", "paragraphs", "wrap", "bounded", "asdict", "STATUSES",
+           "STUDENT_STATUSES", "OK", "TIME_LIMIT", "GRADER_PROBLEM", "INTERRUPTED", "DEADLINE", "GRADER_FAILED"]

@@ -46,7 +46,7 @@ class Watchdog:
     def _run(self, seconds: float) -> None:
         if self._done.wait(seconds):
             return
-        from .results import Results, failure_results, write_json
+        from .results import DEADLINE, Results, failure_results, write_json
 
         plugin, session = _ACTIVE.get("plugin"), _ACTIVE.get("session")
         message = (f"{self.title}: grading was stopped at its deadline ({seconds:.0f} s); tests that had "
@@ -58,10 +58,10 @@ class Watchdog:
                     record = TestRecord(record.number, record.name, record.max_score, record.visibility,
                                         output="Not run: grading was stopped at its deadline.")
                 records.append(record)
-            data = Results(records, output=message, ok=False,
+            data = Results(records, header=message, stopped=DEADLINE,
                            notes=["watchdog: grading did not return by the deadline"]).to_gradescope()
         else:
-            data = failure_results(message, self.max_score, seconds)
+            data = failure_results(message, self.max_score, seconds, status=DEADLINE)
         write_json(data, self.results_path)
         try:
             if session is not None:

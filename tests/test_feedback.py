@@ -30,7 +30,7 @@ def _results(output: str):
     from autograder.results import Results
 
     test = TestRecord("1.1", "a test", 1.0, "visible", output=output)
-    return Results(tests=[test], output="Title: 0 of 1 tests passed.")
+    return Results(tests=[test], header="Title: 0 of 1 tests passed.")
 
 
 # ----------------------------------------------------------------------------- no message is cut

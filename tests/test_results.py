@@ -12,7 +12,7 @@ PNG = b"\x89PNG\r\n\x1a\nfake"
 def test_gradescope_fields_and_sorting(tmp_path):
     tests = [TestRecord("1.10", "ten", 2, "visible", 2, "passed", ""),
              TestRecord("1.2", "two", 1, "after_published", 0, "failed", "expected 1 < 2")]
-    results = Results(tests=tests, output="summary", execution_time=1.23456)
+    results = Results(tests=tests, header="summary", execution_time=1.23456)
     data = results.to_gradescope()
     assert [t["number"] for t in data["tests"]] == ["1.2", "1.10"]
     assert data["score"] == 2 and data["execution_time"] == 1.235
