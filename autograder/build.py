@@ -5,7 +5,7 @@ root; the zip is unpacked into ``/autograder/source``)::
 
     setup.sh  run_autograder  requirements.txt
     autograder/                 the engine, run from here (never installed into site-packages)
-    assignments/<slug>/         statement, config, public and hidden tests
+    assignments/<slug>/         statement, config, public and hidden tests, helpers (not instructor/)
     solutions/<slug>.py         the reference
 
 ``setup.sh`` makes ``source/`` readable by root only, so the unprivileged user that runs
@@ -21,6 +21,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+from .contract import FIXTURE_FILES, INSTRUCTOR_FOLDER
 from .course import Assignment
 from .notebooks import notebook_text, write_notebook
 from .templates import template_for
@@ -150,10 +151,23 @@ def is_hidden(path: Path) -> bool:
     return path.name in HIDDEN_FILES or path.name.startswith(HIDDEN_PREFIX)
 
 
+def is_instructor_tool(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies in the ``instructor/`` folder of the assignment folder ``folder``
+    (calibration scripts, plots of the reference, notes): it goes nowhere, neither to
+    students nor into the Gradescope zip nor Otter's files. Grading code never lives there."""
+    try:
+        parts = Path(path).resolve().relative_to(Path(folder).resolve()).parts
+    except ValueError:
+        return False
+    return len(parts) > 1 and parts[0] == INSTRUCTOR_FOLDER
+
+
 def _named_files(path: Path) -> set[str]:
     """The file names a Python file refers to: the last part of every string constant
-    (``Path(__file__).with_name("child_helpers.py")``, ``HERE / "stats.py"``) and, as
-    ``<name>.py``, every module it imports."""
+    (``Path(__file__).with_name("data.py")``), as ``<name>.py`` every module it imports,
+    and the file behind each contract fixture a function of it takes (a parameter
+    ``judge``: ``judge_helpers.py``; ``child_helpers``: ``child_helpers.py``; see
+    autograder/contract.py)."""
     import ast
     from pathlib import PurePosixPath
 
@@ -169,19 +183,23 @@ def _named_files(path: Path) -> set[str]:
             names.update(f"{alias.name.split('.')[0]}.py" for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(f"{node.module.split('.')[0]}.py")
+        elif isinstance(node, ast.arg) and node.arg in FIXTURE_FILES:
+            names.add(FIXTURE_FILES[node.arg])
     return names
 
 
 def student_files(folder: Path) -> list[Path]:
     """The files of an assignment folder that go into the student bundle.
 
-    Never a hidden file (``test_hidden.py``, ``hidden_*``). Every other file except Python
-    files, which ship only when the public tests use them: ``test_public.py``, and each
-    Python file that a shipped Python file names (its file name in a string, or an import of
-    it). So judge-only code (used by the hidden tests alone) and instructor tools
-    (calibration, plotting scripts) stay on the judge's side without any naming convention.
+    Never a hidden file (``test_hidden.py``, ``hidden_*``) nor anything in ``instructor/``.
+    Every other file except Python files, which ship only when the public tests use them:
+    ``test_public.py``, and each Python file that a shipped Python file names (its file name
+    in a string, an import of it, or a contract fixture it takes: ``judge`` ships
+    ``judge_helpers.py``, ``child_helpers`` ships ``child_helpers.py``). So judge-only code
+    (used by the hidden tests alone) stays on the judge's side by itself.
     """
     files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not is_hidden(p)
+             and not is_instructor_tool(p, folder)
              and "__pycache__" not in p.relative_to(folder).parts and p.suffix != ".pyc"]
     python = {}
     for p in files:
@@ -206,7 +224,8 @@ def build_gradescope_zip(assignment: Assignment, out: Path) -> Path:
         _add_text(zf, "requirements.txt", REQUIREMENTS)
         _add_text(zf, "fallback-results.json", fallback_results(assignment))
         _add_tree(zf, ENGINE, "autograder", skip=_engine_skip)
-        _add_tree(zf, assignment.folder, f"assignments/{assignment.slug}")
+        _add_tree(zf, assignment.folder, f"assignments/{assignment.slug}",
+                  skip=lambda p: is_instructor_tool(p, assignment.folder))
         zf.write(assignment.solution, f"solutions/{assignment.slug}.py")
     return target
 

@@ -348,7 +348,7 @@ def write_otter_master(assignment: Assignment, out: Path) -> Path:
     the reference and the hidden tests: like the Gradescope zip, it is for instructors only."""
     import nbformat
 
-    from .build import ENGINE, _engine_skip, is_hidden
+    from .build import ENGINE, _engine_skip, is_hidden, is_instructor_tool
 
     slug = assignment.slug
     folder = Path(out) / slug / OTTER_DIR
@@ -358,7 +358,8 @@ def write_otter_master(assignment: Assignment, out: Path) -> Path:
     # the engine without the authoring tools; otter_export itself runs the tests in the kernel
     _copy_tree(ENGINE, folder / "autograder",
                skip=lambda p: _engine_skip(p) or p.name in ("build.py", "templates.py"))
-    copied = _copy_tree(assignment.folder, folder / "assignments" / slug)
+    copied = _copy_tree(assignment.folder, folder / "assignments" / slug,
+                        skip=lambda p: is_instructor_tool(p, assignment.folder))
     (folder / "solutions").mkdir(exist_ok=True)
     shutil.copy2(assignment.solution, folder / "solutions" / f"{slug}.py")
     (folder / "requirements.txt").write_text(REQUIREMENTS)

@@ -1,16 +1,11 @@
 """Hidden tests for kl_asymmetry: run only in the judge; expected values come from the
 reference solution evaluated in float64. Messages never show the hidden inputs."""
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.checks import as_float, expect_close, expect_tensor, expect_tuple, fail, fmt
-from autograder.plugin import load_module
-
-judge = load_module(Path(__file__).with_name("reverse_kl.py"), "_kl_asymmetry_judge_hidden")
-
 
 
 def simplex(*shape, seed, zeros=0.0, dtype=torch.float32):
@@ -218,7 +213,7 @@ REVERSE_CASES = [
 @pytest.mark.parametrize("case", [
     pytest.param(c, marks=pytest.mark.grade(c[0], f"reverse-KL fit: {c[1]}", points=2), id=c[0])
     for c in REVERSE_CASES])
-def test_reverse_fit(student, case):
+def test_reverse_fit(student, case, judge):
     number, title, w, m, s, start, side = case
     w, m, s = torch.tensor(w), torch.tensor(m), torch.tensor(s)
     fit = expect_tuple(student.fit_reverse_kl(w, m, s, *start), 2, what="fit_reverse_kl(...)")

@@ -4,16 +4,11 @@ Expected values are literals (worked out by hand from the definitions), never ta
 the reference solution, so this file can ship in the student bundle.
 """
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.checks import as_float, expect_close, expect_tensor, expect_tuple, fail
-from autograder.plugin import load_module
-
-judge = load_module(Path(__file__).with_name("reverse_kl.py"), "_kl_asymmetry_judge_public")
-
 
 
 P = torch.tensor([0.5, 0.5])  # Discussion 13, 1(a): outcomes (+1, -1)
@@ -78,7 +73,7 @@ def test_forward_fit_example(student):
 
 
 @pytest.mark.grade("1.8", "reverse-KL fit settles on the mode it starts near (mode seeking)", points=2)
-def test_reverse_fit_example(student):
+def test_reverse_fit_example(student, judge):
     w, m, s = torch.tensor([0.5, 0.5]), torch.tensor([-3.0, 3.0]), torch.tensor([1.0, 1.0])
     fit = expect_tuple(student.fit_reverse_kl(w, m, s, 2.5, 0.8), 2, what="fit_reverse_kl(...)")
     mu, sigma = as_float(fit[0], what="mu"), as_float(fit[1], what="sigma")
