@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder.plugin import load_module
+from autograder.contract import load_judge_helpers
 
 ROOT = Path(__file__).resolve().parents[1]
-stats = load_module(ROOT / "assignments" / "reparameterization" / "stats.py", "_reparameterization_stats_test")
+stats = load_judge_helpers(ROOT / "assignments" / "reparameterization")
 
 
 @pytest.mark.parametrize("theta", [-3.0, -1.0, 0.0, 0.5, 2.0])

@@ -3,19 +3,11 @@ randomness is given (expected values computed in float64 from the formulas); sta
 checks, with the known moments of each estimator, where it is not. Messages never show the
 hidden inputs."""
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.checks import expect_close, expect_tensor, fail
-from autograder.plugin import load_module
-from autograder.proxy import Helper
-
-HERE = Path(__file__).parent
-stats = load_module(HERE / "stats.py", "_reparameterization_stats_hidden")
-judge = load_module(HERE / "child_helpers.py", "_reparameterization_helpers_hidden")
-helper = Helper.from_file(HERE / "child_helpers.py")
 
 HINT_Z = "z = mu + exp(log_var / 2) * eps, with the eps you are given"
 
@@ -70,8 +62,8 @@ def test_sample_float64(student):
     check_z(got, mu, log_var, eps, rel=1e-12)
 
 
-def _grads(student, *args):
-    out = student.run(helper, "sample_with_grads", *args, function="sample_gaussian").value
+def _grads(student, child_helpers, *args):
+    out = student.run(child_helpers, "sample_with_grads", *args, function="sample_gaussian").value
     z = expect_tensor(out["z"], what="sample_gaussian(...)", shape=tuple(args[0].shape), dtype=args[0].dtype)
     if not out["differentiable"]:
         fail("The returned z is not differentiable with respect to mu and log_var (no autograd graph), so "
@@ -101,18 +93,18 @@ def _check_grads(z, g_mu, g_lv, expected_lv, atol):
 
 
 @pytest.mark.grade("2.3", "sample_gaussian with given eps: gradients dz/dmu = 1, dz/dlog_var = sigma eps / 2", points=2)
-def test_sample_gradients_given_eps(student):
+def test_sample_gradients_given_eps(student, child_helpers):
     mu, log_var, eps = gaussian_inputs(6, 8, seed=103, lv_range=(-8.0, 6.0))
-    z, g_mu, g_lv = _grads(student, mu, log_var, eps)
+    z, g_mu, g_lv = _grads(student, child_helpers, mu, log_var, eps)
     check_z(z, mu, log_var, eps, rel=1e-5)
     expected = 0.5 * torch.exp(0.5 * log_var.double()) * eps.double()
     _check_grads(z, g_mu, g_lv, expected, atol=1e-6 * float(expected.abs().max()))
 
 
 @pytest.mark.grade("2.4", "sample_gaussian without eps: gradients dz/dmu = 1, dz/dlog_var = (z - mu) / 2", points=2)
-def test_sample_gradients_drawn(student):
+def test_sample_gradients_drawn(student, child_helpers):
     mu, log_var, _ = gaussian_inputs(50, 40, seed=104, lv_range=(-6.0, 4.0), mu_scale=1.0)
-    z, g_mu, g_lv = _grads(student, mu, log_var)
+    z, g_mu, g_lv = _grads(student, child_helpers, mu, log_var)
     # sigma * eps = z - mu, so dz/dlog_var = (z - mu) / 2 whatever eps was drawn
     # (z - mu) loses the rounding of z in its dtype: allow for it
     expected = 0.5 * (z.double() - mu.double())
@@ -120,7 +112,7 @@ def test_sample_gradients_drawn(student):
 
 
 # ----------------------------------------------------------------------------- sample_gaussian, eps drawn
-def _standardized_draws(student, seed):
+def _standardized_draws(student, judge, seed):
     mu, log_var, _ = gaussian_inputs(200, 500, seed=seed, lv_range=(-4.0, 3.0), mu_scale=1.0)
     z = expect_tensor(student.sample_gaussian(mu, log_var), what="sample_gaussian(mu, log_var)",
                       shape=(200, 500), dtype=torch.float32)
@@ -131,47 +123,47 @@ def _standardized_draws(student, seed):
         fail("sample_gaussian(mu, log_var) returned the same z on two calls with the same mu and log_var: without "
              "eps it must draw fresh noise eps ~ N(0, I) on every call (torch.randn_like(mu)), from torch's "
              "generator as it is (do not seed it yourself).")
-    return stats.normal_draws_report((z.double() - mu.double()) / torch.exp(0.5 * log_var.double()))
+    return judge.normal_draws_report((z.double() - mu.double()) / torch.exp(0.5 * log_var.double()))
 
 
 SHARED = ("\nYour draws are also not independent across the batch (one eps shared by several entries), "
           "which distorts every statistic of the batch.")
 
 
-def _shared_note(report):
-    return "" if stats.independent(report) else SHARED
+def _shared_note(judge, report):
+    return "" if judge.independent(report) else SHARED
 
 
 @pytest.mark.grade("2.5", "sample_gaussian without eps: (z - mu) / sigma has mean 0 and variance 1", points=1)
-def test_sample_moments(student):
-    report = _standardized_draws(student, seed=105)
-    if abs(report["mean_z"]) > stats.Z_LIMIT:
+def test_sample_moments(student, judge):
+    report = _standardized_draws(student, judge, seed=105)
+    if abs(report["mean_z"]) > judge.Z_LIMIT:
         fail(f"Over 100000 draws, (z - mu) / sigma averages {report['mean_z'] / math.sqrt(1e5):.4f}, "
-             f"{abs(report['mean_z']):.1f} standard errors from 0: eps ~ N(0, I) has mean 0." + _shared_note(report))
-    if abs(report["var_z"]) > stats.Z_LIMIT:
+             f"{abs(report['mean_z']):.1f} standard errors from 0: eps ~ N(0, I) has mean 0." + _shared_note(judge, report))
+    if abs(report["var_z"]) > judge.Z_LIMIT:
         fail(f"Over 100000 draws, (z - mu) / sigma has standard deviation {report['std']:.4f}, expected 1: "
-             "sigma = exp(log_var / 2) times standard-normal eps." + _shared_note(report))
+             "sigma = exp(log_var / 2) times standard-normal eps." + _shared_note(judge, report))
 
 
 @pytest.mark.grade("2.6", "sample_gaussian without eps: the noise is Gaussian (Kolmogorov-Smirnov test)", points=1)
-def test_sample_normality(student):
-    report = _standardized_draws(student, seed=106)
-    if report["ks"] > stats.KS_LIMIT:
+def test_sample_normality(student, judge):
+    report = _standardized_draws(student, judge, seed=106)
+    if report["ks"] > judge.KS_LIMIT:
         fail(f"Over 100000 draws, (z - mu) / sigma, centred and scaled, is not normal: its distribution function "
              f"is {report['ks'] / math.sqrt(1e5):.4f} away from the normal one (Kolmogorov-Smirnov), "
-             f"{report['ks'] / stats.KS_LIMIT:.1f} times the tolerance. eps must be standard normal "
+             f"{report['ks'] / judge.KS_LIMIT:.1f} times the tolerance. eps must be standard normal "
              "(torch.randn_like, not the uniform torch.rand_like), scaled entry by entry by "
-             "sigma = exp(log_var / 2)." + _shared_note(report))
+             "sigma = exp(log_var / 2)." + _shared_note(judge, report))
 
 
 @pytest.mark.grade("2.7", "sample_gaussian without eps: an independent eps for every entry of the batch", points=1)
-def test_sample_independence(student):
-    report = _standardized_draws(student, seed=107)
+def test_sample_independence(student, judge):
+    report = _standardized_draws(student, judge, seed=107)
     if report["spread"] <= 0.01:
         fail("Every entry of the batch got the same eps: (z - mu) / sigma is one number repeated. Draw eps with "
              "the full shape of mu (torch.randn_like(mu)), one independent draw per entry.")
-    if not stats.independent(report):
-        axis = "rows of the batch" if abs(report["cols_z"]) > stats.Z_LIMIT else "entries of each row"
+    if not judge.independent(report):
+        axis = "rows of the batch" if abs(report["cols_z"]) > judge.Z_LIMIT else "entries of each row"
         fail(f"The draws are not independent across the {axis}: their sums are far too large, as when one eps "
              "is shared by several entries. Draw eps with the full shape of mu (torch.randn_like(mu)).")
 
@@ -222,14 +214,14 @@ def _grid_estimates(student, fn):
     return got
 
 
-def _check_mean(got, kind, hint):
-    report = stats.estimator_report(got, THETAS, N_HIDDEN, kind)
+def _check_mean(judge, got, kind, hint):
+    report = judge.estimator_report(got, THETAS, N_HIDDEN, kind)
     worst = max(report["mean_z"], key=abs)
-    if abs(worst) > stats.Z_LIMIT:
-        factor = stats.scale_factor(got, THETAS, N_HIDDEN, kind)
-        shared = factor is None and report["var_z"] < -stats.Z_LIMIT
+    if abs(worst) > judge.Z_LIMIT:
+        factor = judge.scale_factor(got, THETAS, N_HIDDEN, kind)
+        shared = factor is None and report["var_z"] < -judge.Z_LIMIT
         if factor is not None:
-            note = "\n" + stats.factor_note(factor, N_HIDDEN, kind)
+            note = "\n" + judge.factor_note(factor, N_HIDDEN, kind)
         elif shared:
             note = ("\nThey also vary far less from entry to entry than they should, and no constant factor "
                     "explains it. Two mistakes do this: entries that share draws (their errors are then all the "
@@ -242,8 +234,8 @@ def _check_mean(got, kind, hint):
              f"{'above' if worst > 0 else 'below'} 2 theta, the true gradient.\nHint: {hint}" + note)
 
 
-def _check_variance(report, what, hint):
-    if abs(report["var_z"]) > stats.Z_LIMIT:
+def _check_variance(judge, report, what, hint):
+    if abs(report["var_z"]) > judge.Z_LIMIT:
         fail(f"The variance of your estimates is {report['ratio']:.3g} times {what} "
              f"({abs(report['var_z']):.1f} standard deviations away).\nHint: {hint}")
 
@@ -255,15 +247,15 @@ def test_pathwise_shapes(student):
 
 
 @pytest.mark.grade("2.10", "pathwise_grad_quadratic is unbiased for every theta", points=2)
-def test_pathwise_unbiased(student):
-    _check_mean(_grid_estimates(student, "pathwise_grad_quadratic"), "pathwise",
+def test_pathwise_unbiased(student, judge):
+    _check_mean(judge, _grid_estimates(student, "pathwise_grad_quadratic"), "pathwise",
                 "with x = theta + eps, d(x^2)/dtheta = 2x; average 2 (theta + eps_i) over the n draws.")
 
 
 @pytest.mark.grade("2.11", "pathwise_grad_quadratic has variance 4 / n, independent draws per entry", points=2)
-def test_pathwise_variance(student):
-    report = stats.estimator_report(_grid_estimates(student, "pathwise_grad_quadratic"), THETAS, N_HIDDEN, "pathwise")
-    _check_variance(report, "the pathwise estimator's 4 / n",
+def test_pathwise_variance(student, judge):
+    report = judge.estimator_report(_grid_estimates(student, "pathwise_grad_quadratic"), THETAS, N_HIDDEN, "pathwise")
+    _check_variance(judge, report, "the pathwise estimator's 4 / n",
                     "a Monte Carlo average of n draws of 2 (theta + eps_i), each entry of theta with its own n "
                     "independent draws. A variance near 0 means no noise (the exact 2 theta is not a Monte Carlo "
                     "estimate) or noise shared between entries; a variance n times too large means one draw "
@@ -277,24 +269,24 @@ def test_score_shapes(student):
 
 
 @pytest.mark.grade("2.13", "score_function_grad_quadratic is unbiased for every theta", points=2)
-def test_score_unbiased(student):
-    _check_mean(_grid_estimates(student, "score_function_grad_quadratic"), "score",
+def test_score_unbiased(student, judge):
+    _check_mean(judge, _grid_estimates(student, "score_function_grad_quadratic"), "score",
                 "the score of N(theta, 1) is d/dtheta log p(x; theta) = x - theta; average "
                 "x_i^2 (x_i - theta) over the n draws (the mean of the products, not a product of means).")
 
 
 @pytest.mark.grade("2.14", "score_function_grad_quadratic has variance (theta^4 + 14 theta^2 + 15) / n", points=2)
-def test_score_variance(student):
-    report = stats.estimator_report(_grid_estimates(student, "score_function_grad_quadratic"), THETAS, N_HIDDEN,
+def test_score_variance(student, judge):
+    report = judge.estimator_report(_grid_estimates(student, "score_function_grad_quadratic"), THETAS, N_HIDDEN,
                                     "score")
-    _check_variance(report, "the score-function estimator's (theta^4 + 14 theta^2 + 15) / n",
+    _check_variance(judge, report, "the score-function estimator's (theta^4 + 14 theta^2 + 15) / n",
                     "the plain estimator averages x_i^2 (x_i - theta) over n independent draws x_i ~ N(theta, 1) "
                     "per entry, with no baseline; its variance is far above the pathwise 4 / n.")
 
 
 # ----------------------------------------------------------------------------- pathwise_gradient
-def _pathwise(student, case, theta, v):
-    out = student.run(helper, "pathwise_case", case, theta, v, function="pathwise_gradient").value
+def _pathwise(student, child_helpers, case, theta, v):
+    out = student.run(child_helpers, "pathwise_case", case, theta, v, function="pathwise_gradient").value
     got = expect_tensor(out["value"], what="pathwise_gradient(f, loss, theta, v)", shape=tuple(theta.shape),
                         dtype=theta.dtype)
     if not torch.isfinite(got).all():
@@ -302,10 +294,10 @@ def _pathwise(student, case, theta, v):
     return got, out
 
 
-def expected_pathwise(case, theta, v):
+def expected_pathwise(child_helpers, case, theta, v):
     """The estimator computed draw by draw in float64, with the f and loss the child uses
     (judge side only: the student bundle holds no code that computes an answer)."""
-    f, loss = judge.CASES[case]
+    f, loss = child_helpers.in_judge().CASES[case]
     total = torch.zeros_like(theta, dtype=torch.float64)
     for v_i in v.double():
         t = theta.detach().double().clone().requires_grad_(True)
@@ -314,16 +306,16 @@ def expected_pathwise(case, theta, v):
     return total / len(v)
 
 
-def _check_pathwise(got, case, theta, v, rtol, atol):
-    expected = expected_pathwise(case, theta, v)
+def _check_pathwise(child_helpers, got, case, theta, v, rtol, atol):
+    expected = expected_pathwise(child_helpers, case, theta, v)
     if torch.allclose(got.double(), len(v) * expected, rtol=rtol, atol=atol) and len(v) > 1:
         fail("You returned the sum of the N per-draw gradients; the estimator is their average (1/N).")
-    at_mean = expected_pathwise(case, theta, v.double().mean(0, keepdim=True))
+    at_mean = expected_pathwise(child_helpers, case, theta, v.double().mean(0, keepdim=True))
     if torch.allclose(got.double(), at_mean, rtol=rtol, atol=atol):
         fail("You returned the gradient at the average draw, grad loss(f(theta, mean_i v[i])); the estimator "
              "averages the gradients, (1/N) sum_i grad loss(f(theta, v[i])), which differs when f or the loss "
              "is not linear.")
-    first = expected_pathwise(case, theta, v[:1])
+    first = expected_pathwise(child_helpers, case, theta, v[:1])
     if torch.allclose(got.double(), first, rtol=rtol, atol=atol):
         fail("You returned the gradient for the first draw only; average over all N draws.")
     expect_close(got, expected, what="the average gradient (1/N) sum_i grad_theta loss(f(theta, v[i]))",
@@ -332,30 +324,30 @@ def _check_pathwise(got, case, theta, v, rtol, atol):
 
 @pytest.mark.grade("2.15", "pathwise_gradient: reparameterized Gaussian x = mu + exp(log_sigma) v, "
                            "non-quadratic loss (float32)", points=2)
-def test_pathwise_gradient_scale(student):
+def test_pathwise_gradient_scale(student, child_helpers):
     g = torch.Generator().manual_seed(115)
     theta = torch.tensor([0.3, -0.4])
     v = torch.randn(64, 5, generator=g)
-    got, _ = _pathwise(student, "scale", theta, v)
-    _check_pathwise(got, "scale", theta, v, rtol=1e-4, atol=1e-5)
+    got, _ = _pathwise(student, child_helpers, "scale", theta, v)
+    _check_pathwise(child_helpers, got, "scale", theta, v, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.grade("2.16", "pathwise_gradient: matrix parameters x = tanh(v W) (float64)", points=2)
-def test_pathwise_gradient_matrix(student):
+def test_pathwise_gradient_matrix(student, child_helpers):
     g = torch.Generator().manual_seed(116)
     theta = torch.randn(4, 3, generator=g, dtype=torch.float64) * 0.7
     v = torch.randn(20, 4, generator=g, dtype=torch.float64)
-    got, _ = _pathwise(student, "linear", theta, v)
-    _check_pathwise(got, "linear", theta, v, rtol=1e-9, atol=1e-12)
+    got, _ = _pathwise(student, child_helpers, "linear", theta, v)
+    _check_pathwise(child_helpers, got, "linear", theta, v, rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.grade("2.17", "pathwise_gradient leaves theta untouched and returns a detached tensor", points=1)
-def test_pathwise_gradient_state(student):
+def test_pathwise_gradient_state(student, child_helpers):
     g = torch.Generator().manual_seed(117)
     theta = torch.randn(3, 2, generator=g, dtype=torch.float64)
     v = torch.randn(7, 3, generator=g, dtype=torch.float64)
-    got, out = _pathwise(student, "linear", theta, v)
-    other, _ = _pathwise(student, "linear", theta, v + 0.5)
+    got, out = _pathwise(student, child_helpers, "linear", theta, v)
+    other, _ = _pathwise(student, child_helpers, "linear", theta, v + 0.5)
     if torch.equal(got, other):
         fail("pathwise_gradient returned the same value for two different sets of draws v: the estimate is "
              "computed from the draws, (1/N) sum_i grad_theta loss(f(theta, v[i])).")

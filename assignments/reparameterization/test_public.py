@@ -2,21 +2,14 @@
 
 Expected values are literals (worked out by hand from the formulas), never taken from the
 reference solution, so this file can ship in the student bundle. Random draws are judged
-by their statistics (see stats.py), never by matching a random stream.
+by their statistics (see judge_helpers.py), never by matching a random stream.
 """
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.checks import expect_close, expect_tensor, fail
-from autograder.plugin import load_module
-from autograder.proxy import Helper
-
-HERE = Path(__file__).parent
-stats = load_module(HERE / "stats.py", "_reparameterization_stats_public")
-helper = Helper.from_file(HERE / "child_helpers.py")
 
 # sigma = exp(log_var / 2) = (1, 2, 0.5)
 MU = torch.tensor([0.0, 1.0, -2.0])
@@ -38,11 +31,11 @@ def test_sample_given_eps(student):
 
 @pytest.mark.grade("1.2", "sample_gaussian: dz/dmu = 1 and dz/dlog_var = sigma * eps / 2, with eps given or drawn",
                    points=1)
-def test_sample_gradients(student):
+def test_sample_gradients(student, child_helpers):
     for given in (True, False):
         args = (MU, LOG_VAR, EPS) if given else (MU, LOG_VAR)
         where = WHERE if given else "mu = (0, 1, -2), log_var = (0, ln 4, ln 0.25), eps drawn by your code"
-        out = student.run(helper, "sample_with_grads", *args, function="sample_gaussian").value
+        out = student.run(child_helpers, "sample_with_grads", *args, function="sample_gaussian").value
         z = expect_tensor(out["z"], what=f"sample_gaussian{'(mu, log_var, eps)' if given else '(mu, log_var)'}",
                           shape=(3,))
         if not out["differentiable"]:
@@ -63,24 +56,24 @@ def test_sample_gradients(student):
 
 
 @pytest.mark.grade("1.3", "sample_gaussian without eps: 100000 draws with mu = 1, sigma = 2", points=1)
-def test_sample_draws(student):
+def test_sample_draws(student, judge):
     mu, log_var = torch.ones(100, 1000), torch.full((100, 1000), math.log(4.0))
     z = expect_tensor(student.sample_gaussian(mu, log_var), what="sample_gaussian(mu, log_var)",
                       shape=(100, 1000), dtype=torch.float32)
     if not torch.isfinite(z).all():
         fail("sample_gaussian(mu, log_var) returned non-finite values.")
-    report = stats.normal_draws_report((z.double() - 1.0) / 2.0)
+    report = judge.normal_draws_report((z.double() - 1.0) / 2.0)
     where = "100000 draws of N(1, 2^2)"
-    if not stats.independent(report):
+    if not judge.independent(report):
         fail(f"For {where} the draws are not independent: every entry needs its own eps "
              "(torch.randn_like(mu)), not one eps shared across the batch.")
-    if abs(report["mean_z"]) > stats.Z_LIMIT:
+    if abs(report["mean_z"]) > judge.Z_LIMIT:
         fail(f"For {where} the average is {z.double().mean():.4f}, expected 1 "
              f"(off by {abs(report['mean_z']):.1f} standard errors). eps should have mean 0.")
-    if abs(report["var_z"]) > stats.Z_LIMIT:
+    if abs(report["var_z"]) > judge.Z_LIMIT:
         fail(f"For {where} the standard deviation is {z.double().std():.4f}, expected 2 = exp(ln 4 / 2). "
              "Scale standard-normal noise by sigma = exp(log_var / 2).")
-    if report["ks"] > stats.KS_LIMIT:
+    if report["ks"] > judge.KS_LIMIT:
         fail(f"For {where} the draws do not look normal (Kolmogorov-Smirnov distance "
              f"{report['ks'] / math.sqrt(z.numel()):.4f}): eps must be standard normal (torch.randn_like).")
 
@@ -91,14 +84,14 @@ SHARED_NOTE = ("\nYour estimates also vary far less from entry to entry than the
                "on [0, 1): mean 1/2, variance 1/12).")
 
 
-def _mean_failure(got, report, kind):
+def _mean_failure(judge, got, report, kind):
     """The second line of a failed mean: a constant factor when one explains both the average and
     the spread (a missing 2, a sum instead of an average), shared draws when the spread alone is
     too small."""
-    factor = stats.scale_factor(got, [1.5], N, kind)
+    factor = judge.scale_factor(got, [1.5], N, kind)
     if factor is not None:
-        return "\n" + stats.factor_note(factor, N, kind)
-    return "" if report["var_z"] > -stats.Z_LIMIT else SHARED_NOTE
+        return "\n" + judge.factor_note(factor, N, kind)
+    return "" if report["var_z"] > -judge.Z_LIMIT else SHARED_NOTE
 
 
 def _estimates(student, fn, theta, n):
@@ -116,51 +109,51 @@ WHERE_Q = "theta = 1.5 (20000 entries, n_samples = 10)"
 
 
 @pytest.mark.grade("1.4", "pathwise estimate of d/dtheta E[x^2] is unbiased: averages to 2 theta = 3", points=1)
-def test_pathwise_mean(student):
+def test_pathwise_mean(student, judge):
     got = _estimates(student, "pathwise_grad_quadratic", THETA, N)
-    report = stats.estimator_report(got, [1.5], N, "pathwise")
-    if abs(report["mean_z"][0]) > stats.Z_LIMIT:
+    report = judge.estimator_report(got, [1.5], N, "pathwise")
+    if abs(report["mean_z"][0]) > judge.Z_LIMIT:
         fail(f"For {WHERE_Q} your estimates average {got.double().mean():.4f}, expected 2 theta = 3 "
              f"(off by {abs(report['mean_z'][0]):.1f} standard errors). With x = theta + eps, "
-             "d(x^2)/dtheta = 2x, so average 2 (theta + eps_i)." + _mean_failure(got, report, "pathwise"))
+             "d(x^2)/dtheta = 2x, so average 2 (theta + eps_i)." + _mean_failure(judge, got, report, "pathwise"))
 
 
 @pytest.mark.grade("1.5", "pathwise estimate has variance 4 / n = 0.4", points=1)
-def test_pathwise_variance(student):
+def test_pathwise_variance(student, judge):
     got = _estimates(student, "pathwise_grad_quadratic", THETA, N)
-    report = stats.estimator_report(got, [1.5], N, "pathwise")
-    if abs(report["var_z"]) > stats.Z_LIMIT:
+    report = judge.estimator_report(got, [1.5], N, "pathwise")
+    if abs(report["var_z"]) > judge.Z_LIMIT:
         fail(f"For {WHERE_Q} the variance of your estimates across entries is {got.double().var():.4f}, "
              f"expected 4 / n = 0.4. Each entry should average 2 (theta + eps_i) over its own n "
              "independent draws (a variance near 0 means no noise, or noise shared between entries).")
 
 
 @pytest.mark.grade("1.6", "score-function estimate is unbiased: averages to 2 theta = 3", points=1)
-def test_score_mean(student):
+def test_score_mean(student, judge):
     got = _estimates(student, "score_function_grad_quadratic", THETA, N)
-    report = stats.estimator_report(got, [1.5], N, "score")
-    if abs(report["mean_z"][0]) > stats.Z_LIMIT:
+    report = judge.estimator_report(got, [1.5], N, "score")
+    if abs(report["mean_z"][0]) > judge.Z_LIMIT:
         fail(f"For {WHERE_Q} your estimates average {got.double().mean():.4f}, expected 2 theta = 3 "
              f"(off by {abs(report['mean_z'][0]):.1f} standard errors). The score-function estimator "
              "averages f(x_i) * d/dtheta log p(x_i; theta) = x_i^2 (x_i - theta)."
-             + _mean_failure(got, report, "score"))
+             + _mean_failure(judge, got, report, "score"))
 
 
 @pytest.mark.grade("1.7", "score-function estimate has variance (theta^4 + 14 theta^2 + 15) / n = 5.15625", points=1)
-def test_score_variance(student):
+def test_score_variance(student, judge):
     got = _estimates(student, "score_function_grad_quadratic", THETA, N)
-    report = stats.estimator_report(got, [1.5], N, "score")
-    if abs(report["var_z"]) > stats.Z_LIMIT:
+    report = judge.estimator_report(got, [1.5], N, "score")
+    if abs(report["var_z"]) > judge.Z_LIMIT:
         fail(f"For {WHERE_Q} the variance of your estimates across entries is {got.double().var():.4f}, "
              "expected (theta^4 + 14 theta^2 + 15) / n = 5.15625, about 13 times the pathwise 0.4. "
              "Use the plain estimator x_i^2 (x_i - theta) with n independent draws per entry, no baseline.")
 
 
 @pytest.mark.grade("1.8", "pathwise_gradient: x = theta + v, loss = sum x^2, three draws", points=1)
-def test_pathwise_gradient_shift(student):
+def test_pathwise_gradient_shift(student, child_helpers):
     theta = torch.tensor([1.0, -0.5])
     v = torch.tensor([[0.5, 1.0], [-1.5, 0.0], [0.25, -0.5]])
-    out = student.run(helper, "pathwise_case", "shift", theta, v, function="pathwise_gradient").value
+    out = student.run(child_helpers, "pathwise_case", "shift", theta, v, function="pathwise_gradient").value
     got = expect_tensor(out["value"], what="pathwise_gradient(f, loss, theta, v)", shape=(2,), dtype=torch.float32)
     # grad_theta sum_k (theta_k + v_ik)^2 = 2 (theta + v_i); the average over i is 2 (theta + mean_i v_i)
     expected = torch.tensor([1.5, -2.0 / 3.0])
@@ -172,12 +165,12 @@ def test_pathwise_gradient_shift(student):
 
 
 @pytest.mark.grade("1.9", "pathwise_gradient leaves theta as it was and returns a detached tensor", points=1)
-def test_pathwise_gradient_state(student):
+def test_pathwise_gradient_state(student, child_helpers):
     theta = torch.tensor([0.5, -1.0, 2.0])
     v = torch.tensor([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]])
-    out = student.run(helper, "pathwise_case", "shift", theta, v, function="pathwise_gradient").value
+    out = student.run(child_helpers, "pathwise_case", "shift", theta, v, function="pathwise_gradient").value
     got = expect_tensor(out["value"], what="pathwise_gradient(f, loss, theta, v)", shape=(3,))
-    other = student.run(helper, "pathwise_case", "shift", theta, v + 0.5, function="pathwise_gradient").value
+    other = student.run(child_helpers, "pathwise_case", "shift", theta, v + 0.5, function="pathwise_gradient").value
     if isinstance(other["value"], torch.Tensor) and torch.equal(got, other["value"]):
         fail("pathwise_gradient returned the same value for two different sets of draws v: the estimate is "
              "computed from the draws, (1/N) sum_i grad_theta loss(f(theta, v[i])).")
