@@ -8,6 +8,7 @@ import warnings
 import pytest
 import torch
 
+from autograder.contract import load_judge_helpers
 from autograder.plugin import load_module
 from conftest import ROOT
 
@@ -16,7 +17,7 @@ HERE = ROOT / "assignments" / "elbo_bound"
 
 @pytest.fixture(scope="module")
 def judge():
-    return load_module(HERE / "elbo_judge.py", "_elbo_judge_unit")
+    return load_judge_helpers(HERE)
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +71,13 @@ def test_near_posterior_literals_and_their_parts(judge, ref):
         judge.LOG_PRIOR_PRIOR_SMALL, abs=0.01)
 
 
-def test_monte_carlo_cases_separate_the_elbo_from_the_likelihood_term(hidden, ref):
+def test_monte_carlo_cases_separate_the_elbo_from_the_likelihood_term(hidden, judge, ref):
     """Hidden 2.12's near-posterior cases: KL(q || p(z)) is at least 20 standard errors of the mean
     of 200 reference estimates with n_samples = 20, so an estimate without the KL fails the z-test."""
     import inspect
 
     source = inspect.getsource(hidden.test_monte_carlo_unbiased)
     assert "seed=27" in source and "seed=20" in source  # the cases measured below
-    judge = hidden.judge
     x, W, b, sigma = judge.random_model(5, 3, 0.8, seed=20, batch=3)
     mean, cov = ref.exact_posterior(x, W, b, sigma)
     shift_mu, shift_lv = judge.random_q(3, 3, seed=27, spread=0.5)
@@ -94,8 +94,8 @@ def test_monte_carlo_cases_separate_the_elbo_from_the_likelihood_term(hidden, re
     (torch.float32, 25, 0.3, 3.0, math.log(torch.finfo(torch.float32).tiny) - 20),   # below the subnormals too
     (torch.float64, 26, 0.1, 1.5, -745.2),  # exp(-745.2) == 0 in float64
 ])
-def test_underflow_cases_underflow_a_naive_exp(hidden, ref, dtype, seed, sigma, shift, limit):
-    x, q_mu, q_log_var, W, b, sigma = hidden.far_case(10, sigma, shift, seed, torch.float64)
+def test_underflow_cases_underflow_a_naive_exp(hidden, judge, ref, dtype, seed, sigma, shift, limit):
+    x, q_mu, q_log_var, W, b, sigma = hidden.far_case(judge, 10, sigma, shift, seed, torch.float64)
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(20000, 1, 2, generator=gen, dtype=torch.float64)  # many draws from q = the prior
     log_w = ref.log_weights(x, z, q_mu, q_log_var, W, b, sigma)
@@ -103,7 +103,7 @@ def test_underflow_cases_underflow_a_naive_exp(hidden, ref, dtype, seed, sigma, 
     assert float(torch.exp(log_w.max().to(dtype))) == 0.0
 
 
-def test_iwae_case_separates_the_bounds(hidden, ref):
-    x, q_mu, q_log_var, W, b, sigma = hidden.iwae_case()
+def test_iwae_case_separates_the_bounds(hidden, judge, ref):
+    x, q_mu, q_log_var, W, b, sigma = hidden.iwae_case(judge)
     gap = float(ref.log_marginal(x, W, b, sigma) - ref.elbo(x, q_mu, q_log_var, W, b, sigma))
     assert gap > 10  # q = the prior is a poor posterior here: IWAE has room to improve on the ELBO

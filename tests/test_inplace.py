@@ -162,7 +162,7 @@ AUTOGRAD_FIRST = {"reparameterization": {"1.2", "2.3"}}
 @pytest.mark.parametrize("slug", [
     "kl_asymmetry", "reparameterization", "differential_entropy",
     pytest.param("elbo_bound", marks=pytest.mark.xfail(
-        reason="elbo_judge's `repeat` helper passes the arguments as one list: the child does not snapshot "
+        reason="elbo_bound's `repeat` child helper passes the arguments as one list: the child does not snapshot "
                "tensors nested in lists yet, and the repeated calls see the changed inputs", strict=False))])
 def test_every_test_fails_a_changed_input(slug, tmp_path):
     """The reference, changing its inputs after computing the right answers, fails every test

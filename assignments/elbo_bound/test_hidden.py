@@ -6,16 +6,11 @@ The random functions are called once per check on a batch holding the same x and
 rows (each row draws its own z), so one call gives many independent estimates; nothing
 depends on how the student draws. Messages never show the inputs."""
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.checks import expect_close, expect_tensor, expect_tuple, fail
-from autograder.plugin import load_module
-
-HERE = Path(__file__).resolve().parent
-judge = load_module(HERE / "elbo_judge.py", "_elbo_judge_hidden")
 F64, F32 = torch.float64, torch.float32
 
 
@@ -40,7 +35,7 @@ def double(*tensors):
 
 # ----------------------------------------------------------------------------- log p(x)
 @pytest.mark.grade("2.1", "log_marginal: random models (float64, sigma = 0.6 and 0.05)", points=2)
-def test_log_marginal_float64(student):
+def test_log_marginal_float64(student, judge):
     for d, k, sigma, seed in ((6, 3, 0.6, 1), (8, 2, 0.05, 2)):
         x, W, b, sigma = judge.random_model(d, k, sigma, seed=seed, batch=5)
         got = expect_tensor(call(student, "log_marginal", x, W, b, sigma), what="log_marginal(...)", shape=(5,),
@@ -53,7 +48,7 @@ def test_log_marginal_float64(student):
 
 
 @pytest.mark.grade("2.2", "log_marginal: float32 in, float32 out (sigma = 0.4)", points=1)
-def test_log_marginal_float32(student, reference):
+def test_log_marginal_float32(student, reference, judge):
     x, W, b, sigma = judge.random_model(8, 2, 0.4, seed=3, batch=4, dtype=F32)
     got = expect_tensor(student.log_marginal(x, W, b, sigma), what="log_marginal(...)", shape=(4,), dtype=F32)
     expected = reference.log_marginal(*double(x, W, b), sigma)
@@ -62,7 +57,7 @@ def test_log_marginal_float32(student, reference):
 
 # ----------------------------------------------------------------------------- p(z | x)
 @pytest.mark.grade("2.3", "exact_posterior: mean and covariance, random models (float64)", points=2)
-def test_posterior(student, reference):
+def test_posterior(student, reference, judge):
     for d, k, sigma, seed in ((6, 3, 0.8, 4), (7, 2, 0.05, 5)):
         x, W, b, sigma = judge.random_model(d, k, sigma, seed=seed, batch=4)
         mean, cov = expect_tuple(call(student, "exact_posterior", x, W, b, sigma), 2, what="exact_posterior(...)")
@@ -80,7 +75,7 @@ def test_posterior(student, reference):
 
 
 @pytest.mark.grade("2.4", "exact_posterior: float32 in, float32 out (sigma = 0.5)", points=1)
-def test_posterior_float32(student, reference):
+def test_posterior_float32(student, reference, judge):
     x, W, b, sigma = judge.random_model(5, 2, 0.5, seed=6, batch=3, dtype=F32)
     mean, cov = expect_tuple(student.exact_posterior(x, W, b, sigma), 2, what="exact_posterior(...)")
     mean = expect_tensor(mean, what="the posterior mean", shape=(3, 2), dtype=F32)
@@ -92,7 +87,7 @@ def test_posterior_float32(student, reference):
 
 # ----------------------------------------------------------------------------- the ELBO
 @pytest.mark.grade("2.5", "elbo: closed form for random q (float64, sigma = 0.6 and 0.05)", points=2)
-def test_elbo_closed_form(student, reference):
+def test_elbo_closed_form(student, reference, judge):
     for d, k, sigma, seed in ((7, 3, 0.6, 7), (6, 2, 0.05, 8)):
         x, W, b, sigma = judge.random_model(d, k, sigma, seed=seed, batch=6)
         q_mu, q_log_var = judge.random_q(6, k, seed=seed + 100)
@@ -105,7 +100,7 @@ def test_elbo_closed_form(student, reference):
 
 
 @pytest.mark.grade("2.6", "elbo: float32 in, float32 out (sigma = 0.4)", points=1)
-def test_elbo_float32(student, reference):
+def test_elbo_float32(student, reference, judge):
     x, W, b, sigma = judge.random_model(6, 2, 0.4, seed=9, batch=5, dtype=F32)
     q_mu, q_log_var = judge.random_q(5, 2, seed=10, dtype=F32)
     got = expect_tensor(student.elbo(x, q_mu, q_log_var, W, b, sigma), what="elbo(...)", shape=(5,), dtype=F32)
@@ -115,7 +110,7 @@ def test_elbo_float32(student, reference):
 
 
 @pytest.mark.grade("2.7", "the bound: ELBO <= log p(x) for 200 random q", points=2)
-def test_bound_holds(student, reference):
+def test_bound_holds(student, reference, judge):
     x, W, b, sigma = judge.random_model(5, 3, 0.7, seed=11, batch=1)
     x = x.repeat(200, 1)
     q_mu, q_log_var = judge.random_q(200, 3, seed=12, spread=1.5)
@@ -132,7 +127,7 @@ def test_bound_holds(student, reference):
 
 
 @pytest.mark.grade("2.8", "the bound is tight: ELBO = log p(x) at the exact posterior", points=2)
-def test_bound_tight(student, reference):
+def test_bound_tight(student, reference, judge):
     x, W, b, sigma = judge.random_model(6, 3, 0.5, seed=13, batch=4, orthogonal=True)
     mean, cov = reference.exact_posterior(x, W, b, sigma)  # diagonal: W has orthogonal columns
     q_log_var = torch.log(torch.diagonal(cov)).expand(4, 3).clone()
@@ -145,7 +140,7 @@ def test_bound_tight(student, reference):
 
 # ----------------------------------------------------------------------------- the gap
 @pytest.mark.grade("2.9", "elbo_gap: KL(q(z|x) || p(z|x)), random q (float64, sigma = 0.6 and 0.05)", points=2)
-def test_gap(student, reference):
+def test_gap(student, reference, judge):
     for d, k, sigma, seed in ((5, 3, 0.6, 14), (6, 2, 0.05, 15)):
         x, W, b, sigma = judge.random_model(d, k, sigma, seed=seed, batch=5)
         q_mu, q_log_var = judge.random_q(5, k, seed=seed + 100)
@@ -161,7 +156,7 @@ def test_gap(student, reference):
 
 
 @pytest.mark.grade("2.10", "elbo_gap: float32 in, float32 out (sigma = 0.5)", points=1)
-def test_gap_float32(student, reference):
+def test_gap_float32(student, reference, judge):
     x, W, b, sigma = judge.random_model(6, 2, 0.5, seed=16, batch=5, dtype=F32)
     q_mu, q_log_var = judge.random_q(5, 2, seed=17, dtype=F32)
     got = expect_tensor(student.elbo_gap(x, q_mu, q_log_var, W, b, sigma), what="elbo_gap(...)", shape=(5,),
@@ -174,7 +169,7 @@ def test_gap_float32(student, reference):
 
 
 @pytest.mark.grade("2.11", "log p(x) - ELBO equals elbo_gap (your three functions agree)", points=1)
-def test_gap_identity(student):
+def test_gap_identity(student, judge):
     x, W, b, sigma = judge.random_model(6, 2, 0.5, seed=18, batch=4)
     q_mu, q_log_var = judge.random_q(4, 2, seed=19)
     log_p = expect_tensor(student.log_marginal(x, W, b, sigma), what="log_marginal(...)", shape=(4,))
@@ -212,7 +207,7 @@ def monte_carlo_slips(elbo, q_mu, q_log_var):
 
 
 @pytest.mark.grade("2.12", "elbo_monte_carlo: unbiased on random models (z-test, 5 standard errors)", points=2)
-def test_monte_carlo_unbiased(student, reference):
+def test_monte_carlo_unbiased(student, reference, judge, child_helpers):
     rows = 200
     x, W, b, sigma = judge.random_model(5, 3, 0.8, seed=20, batch=3)
     q_mu, q_log_var = judge.random_q(3, 3, seed=21, spread=0.5)
@@ -226,8 +221,8 @@ def test_monte_carlo_unbiased(student, reference):
     x, q_mu, q_log_var = torch.cat([x, x]), torch.cat([q_mu, near_mu]), torch.cat([q_log_var, near_lv])
     groups = len(x)
     xs, mus, lvs = judge.repeat_rows(rows, x, q_mu, q_log_var)
-    draws = judge.batch_draws(student, "elbo_monte_carlo", [xs, mus, lvs, W, b, sigma, 20], groups=groups,
-                              rows=rows, what="elbo_monte_carlo(..., n_samples=20)", dtype=F64)
+    draws = judge.batch_draws(student, child_helpers, "elbo_monte_carlo", [xs, mus, lvs, W, b, sigma, 20],
+                              groups=groups, rows=rows, what="elbo_monte_carlo(..., n_samples=20)", dtype=F64)
     expected = reference.elbo(x, q_mu, q_log_var, W, b, sigma)
     slips = monte_carlo_slips(expected, q_mu, q_log_var)
     for g in range(groups):
@@ -241,14 +236,14 @@ def test_monte_carlo_unbiased(student, reference):
 
 
 @pytest.mark.grade("2.13", "elbo_monte_carlo: 50 times more samples, 50 times less variance", points=1)
-def test_monte_carlo_variance(student):
+def test_monte_carlo_variance(student, judge, child_helpers):
     rows = 300
     x, W, b, sigma = judge.random_model(5, 3, 0.8, seed=22, batch=1)
     q_mu, q_log_var = judge.random_q(1, 3, seed=23, spread=0.5)
     args = judge.repeat_rows(rows, x, q_mu, q_log_var)
-    few = judge.batch_draws(student, "elbo_monte_carlo", [*args, W, b, sigma, 2], groups=1, rows=rows,
+    few = judge.batch_draws(student, child_helpers, "elbo_monte_carlo", [*args, W, b, sigma, 2], groups=1, rows=rows,
                             what="elbo_monte_carlo(..., n_samples=2)")
-    many = judge.batch_draws(student, "elbo_monte_carlo", [*args, W, b, sigma, 100], groups=1, rows=rows,
+    many = judge.batch_draws(student, child_helpers, "elbo_monte_carlo", [*args, W, b, sigma, 100], groups=1, rows=rows,
                              what="elbo_monte_carlo(..., n_samples=100)")
     ratio = float(few.var() / many.var())
     if not 15 < ratio < 170:  # 50 expected; sampling noise moves the ratio by about 15%
@@ -258,7 +253,7 @@ def test_monte_carlo_variance(student):
 
 
 # ----------------------------------------------------------------------------- IWAE
-def iwae_case():
+def iwae_case(judge):
     """q = the prior on a model where it is a poor posterior: ELBO -21.2, log p(x) -5.37; the IWAE
     bound is about -21 (k = 1, standard error 0.45 over 2000 rows), -7.6 (k = 5) and -5.45 (k = 50)."""
     x, W, b, sigma = judge.random_model(4, 2, 0.7, seed=24, batch=1)
@@ -269,25 +264,25 @@ def iwae_case():
 IWAE_ROWS = {1: 2000, 5: 1000, 50: 400}  # the log-weights are skewed: more rows where k is small
 
 
-def iwae_means(student, k):
+def iwae_means(student, judge, child_helpers, k):
     rows = IWAE_ROWS[k]
-    x, q_mu, q_log_var, W, b, sigma = iwae_case()
+    x, q_mu, q_log_var, W, b, sigma = iwae_case(judge)
     args = judge.repeat_rows(rows, x, q_mu, q_log_var)
-    draws = judge.batch_draws(student, "iwae_bound", [*args, W, b, sigma, k], groups=1, rows=rows,
+    draws = judge.batch_draws(student, child_helpers, "iwae_bound", [*args, W, b, sigma, k], groups=1, rows=rows,
                               what=f"iwae_bound(..., k={k})", dtype=F64)
     return judge.mean_and_se(draws)
 
 
 @pytest.mark.grade("2.14", "iwae_bound: k = 1 is the ELBO; k = 50 stays below log p(x)", points=2)
-def test_iwae_between(student, reference):
-    x, q_mu, q_log_var, W, b, sigma = iwae_case()
+def test_iwae_between(student, reference, judge, child_helpers):
+    x, q_mu, q_log_var, W, b, sigma = iwae_case(judge)
     bound = float(reference.elbo(x, q_mu, q_log_var, W, b, sigma))
     log_p = float(reference.log_marginal(x, W, b, sigma))
-    mean1, se1 = iwae_means(student, 1)
+    mean1, se1 = iwae_means(student, judge, child_helpers, 1)
     if abs(mean1 - bound) > judge.Z_LIMIT * se1:
         fail(f"With k = 1 the IWAE estimate is a one-sample ELBO estimate, so it should average the ELBO "
              f"{bound:.4f}; it averages {mean1:.4f} +- {se1:.4f}.")
-    mean50, se50 = iwae_means(student, 50)
+    mean50, se50 = iwae_means(student, judge, child_helpers, 50)
     if mean50 > log_p + judge.Z_LIMIT * se50:
         fail(f"With k = 50 the IWAE estimate averages {mean50:.4f} +- {se50:.4f}, above log p(x) = {log_p:.4f}, "
              "but its expectation is a lower bound on log p(x). Check the 1/k inside the log, "
@@ -295,11 +290,11 @@ def test_iwae_between(student, reference):
 
 
 @pytest.mark.grade("2.15", "iwae_bound: at least the ELBO and tightening as k grows (k = 1, 5, 50)", points=2)
-def test_iwae_monotone(student, reference):
-    x, q_mu, q_log_var, W, b, sigma = iwae_case()
+def test_iwae_monotone(student, reference, judge, child_helpers):
+    x, q_mu, q_log_var, W, b, sigma = iwae_case(judge)
     log_p = float(reference.log_marginal(x, W, b, sigma))
     bound = float(reference.elbo(x, q_mu, q_log_var, W, b, sigma))
-    means = {k: iwae_means(student, k) for k in (1, 5, 50)}
+    means = {k: iwae_means(student, judge, child_helpers, k) for k in (1, 5, 50)}
     for k, (m, se) in means.items():
         if m < bound - judge.Z_LIMIT * se:
             fail(f"With k = {k} the IWAE estimate averages {m:.4f} +- {se:.4f}, below the ELBO {bound:.4f}; "
@@ -315,7 +310,7 @@ def test_iwae_monotone(student, reference):
              f"{log_p:.4f}). Average the weights p(x, z_j)/q(z_j|x) inside the log, not the log-weights.")
 
 
-def far_case(d, sigma, shift, seed, dtype):
+def far_case(judge, d, sigma, shift, seed, dtype):
     """q = the prior, x far from the model: every log-weight is hugely negative."""
     x, W, b, sigma = judge.random_model(d, 2, sigma, seed=seed, batch=1)
     x = x + shift
@@ -323,7 +318,7 @@ def far_case(d, sigma, shift, seed, dtype):
     return [t.to(dtype) for t in (x, q0, q0.clone(), W, b)] + [sigma]
 
 
-def check_finite_iwae(student, reference, case, rows, k, dtype, weights_about):
+def check_finite_iwae(student, reference, judge, case, rows, k, dtype, weights_about):
     x, q_mu, q_log_var, W, b, sigma = case
     args = judge.repeat_rows(rows, x, q_mu, q_log_var)
     out = expect_tensor(student.iwae_bound(*args, W, b, sigma, k), what=f"iwae_bound(..., k={k})", shape=(rows,),
@@ -344,16 +339,16 @@ def check_finite_iwae(student, reference, case, rows, k, dtype, weights_about):
 
 @pytest.mark.grade("2.16", "iwae_bound: finite when the weights underflow float32 (d = 10, sigma = 0.3, q = prior)",
                    points=1)
-def test_iwae_finite_float32(student, reference):
-    check_finite_iwae(student, reference, far_case(10, 0.3, 3.0, 25, F32), rows=50, k=100, dtype=F32,
+def test_iwae_finite_float32(student, reference, judge):
+    check_finite_iwae(student, reference, judge, far_case(judge, 10, 0.3, 3.0, 25, F32), rows=50, k=100, dtype=F32,
                       weights_about="-540 or less")
 
 
 @pytest.mark.grade("2.17", "iwae_bound: finite when the weights underflow float64 (d = 10, sigma = 0.1, q = prior)",
                    points=2)
-def test_iwae_finite_float64(student, reference):
+def test_iwae_finite_float64(student, reference, judge):
     # The issue asked for float32 with sigma = 0.1; the test domain keeps float32 at sigma >= 0.3, so the
     # small-sigma case runs in float64, with log-weights of -870 and less (-1850 typical), so that exp()
     # underflows even there (below about -745).
-    check_finite_iwae(student, reference, far_case(10, 0.1, 1.5, 26, F64), rows=50, k=100, dtype=F64,
+    check_finite_iwae(student, reference, judge, far_case(judge, 10, 0.1, 1.5, 26, F64), rows=50, k=100, dtype=F64,
                       weights_about="-870 or less")

@@ -93,24 +93,19 @@ def repeat_rows(rows: int, *tensors: torch.Tensor) -> list[torch.Tensor]:
     return [t.repeat_interleave(rows, dim=0) for t in tensors]
 
 
-def batch_draws(student, name: str, args: list, *, groups: int, rows: int, what: str,
+def batch_draws(student, child_helpers, name: str, args: list, *, groups: int, rows: int, what: str,
                 dtype: torch.dtype | None = None) -> torch.Tensor:
     """``rows`` independent estimates for each of ``groups`` cases, as a float64 tensor of
     shape ``(groups, rows)``. ``args`` hold each case repeated ``rows`` times (see
     ``repeat_rows``); the judge keeps one row per case and calls the student's function
-    ``rows`` times in a row in the child, so nothing depends on how the function draws its
-    noise across the rows of one batch.
+    ``rows`` times in a row in the child (``repeat`` of ``child_helpers``, the fixture), so
+    nothing depends on how the function draws its noise across the rows of one batch.
 
     Fails (with a message that teaches) on a wrong shape or dtype, non-finite values, or
     when every call returns the same values (not a Monte Carlo estimate)."""
-    from pathlib import Path
-
-    from autograder.proxy import Helper
-
     firsts = [a[::rows] if isinstance(a, torch.Tensor) and a.dim() >= 1 and a.shape[0] == groups * rows else a
               for a in args]
-    helper = Helper.from_file(Path(__file__).with_name("child_helpers.py"))
-    result = student.run(helper, "repeat", name, firsts, rows, function=name, timeout=120).value
+    result = student.run(child_helpers, "repeat", name, firsts, rows, function=name, timeout=120).value
     if tuple(result["shape"]) != (groups,):
         fail(f"{what} should return one estimate per row of the batch, shape ({groups},); it returned shape "
              f"{tuple(result['shape'])}.")
