@@ -11,6 +11,7 @@ Fill in every function marked TODO. Conventions (all functions):
 * Never modify an input in place.
 
 Check your work: in the unzipped student folder, run ``python -m autograder check kl_asymmetry``.
+Once everything is filled in, ``python kl_asymmetry.py`` prints the statement's examples.
 Hand in ``kl_asymmetry.py`` or ``kl_asymmetry.ipynb``, not both.
 """
 from __future__ import annotations
@@ -24,7 +25,9 @@ from torch import Tensor
 def entropy(p: Tensor, base: float = math.e) -> Tensor:
     r"""Entropy of the distributions in ``p``: the expected surprise.
 
-    .. math::  H(p) = -\sum_k p_k \log p_k \qquad (0 \log 0 = 0)
+    .. math::  H(p) = \mathbb{E}_{Y \sim p}\left[\log \frac{1}{p(Y)}\right] = -\sum_k p_k \log p_k
+
+    Outcomes with ``p_k = 0`` add nothing: ``0 log 0 = 0``.
 
     Args:
         p: probabilities, shape ``(..., K)``, each row summing to 1.
@@ -60,9 +63,10 @@ def cross_entropy(p: Tensor, q: Tensor, base: float = math.e) -> Tensor:
 def kl_divergence(p: Tensor, q: Tensor, base: float = math.e) -> Tensor:
     r"""Kullback-Leibler divergence of ``q`` from ``p``.
 
-    .. math::  \mathrm{KL}(p \,\|\, q) = \sum_k p_k \log \frac{p_k}{q_k} = H(p, q) - H(p)
+    .. math::  \mathrm{KL}(p \,\|\, q) = \sum_k p_k \log \frac{p_k}{q_k}
+               = \mathbb{E}_{x \sim p}\left[-\log \frac{q(x)}{p(x)}\right]
 
-    Same conventions as :func:`cross_entropy`: ``+inf`` where some ``p_k > 0`` has
+    It is also ``H(p, q) - H(p)``. Same conventions as :func:`cross_entropy`: ``+inf`` where some ``p_k > 0`` has
     ``q_k = 0``; terms with ``p_k = 0`` add 0.
 
     Returns:
@@ -85,7 +89,7 @@ def discussion_example() -> tuple[float, float]:
 
 def mixture_log_prob(x: Tensor, weights: Tensor, means: Tensor, stds: Tensor) -> Tensor:
     r"""Log density of the 1-D Gaussian mixture :math:`p(x) = \sum_i w_i \mathcal{N}(x; m_i, s_i^2)`
-    at every point of ``x`` (any shape). Provided for you; not graded."""
+    at every point of ``x`` (any shape). Provided for you: nothing to fill in."""
     x = x.unsqueeze(-1)
     log_normal = -0.5 * ((x - means) / stds) ** 2 - torch.log(stds) - 0.5 * math.log(2 * math.pi)
     return torch.logsumexp(torch.log(weights) + log_normal, dim=-1)
@@ -99,7 +103,8 @@ def fit_forward_kl(weights: Tensor, means: Tensor, stds: Tensor) -> tuple[float,
     Minimising the forward KL is the same as minimising the cross-entropy
     :math:`H(p, \mathcal{N})`, which matches the moments of ``p`` (mass-covering):
 
-    .. math::  \mu = \sum_i w_i m_i, \qquad \sigma^2 = \sum_i w_i (s_i^2 + m_i^2) - \mu^2
+    .. math::  \mu = \sum_i w_i m_i, \qquad
+               \sigma^2 = \sum_i w_i (s_i^2 + m_i^2) - \mu^2 = \sum_i w_i s_i^2 + \sum_i w_i (m_i - \mu)^2
 
     Args:
         weights, means, stds: 1-D tensors of equal length; weights positive, summing to 1.
@@ -113,20 +118,24 @@ def fit_forward_kl(weights: Tensor, means: Tensor, stds: Tensor) -> tuple[float,
 
 def fit_reverse_kl(weights: Tensor, means: Tensor, stds: Tensor,
                    init_mu: float, init_sigma: float) -> tuple[float, float]:
-    r"""A local minimum of the reverse KL :math:`\mathrm{KL}(\mathcal{N}(\mu, \sigma^2) \,\|\, p)`,
-    found by gradient descent started at ``(init_mu, init_sigma)``.
+    r"""A local minimum of the reverse KL :math:`\mathrm{KL}(q \,\|\, p)` over
+    :math:`q = \mathcal{N}(\mu, \sigma^2)`, found by gradient descent started at ``(init_mu, init_sigma)``.
 
-    .. math::  \mathrm{KL}(\mathcal{N} \,\|\, p) = -H(\mathcal{N}) - \mathbb{E}_{x \sim \mathcal{N}}[\log p(x)],
-               \qquad H(\mathcal{N}) = \tfrac12 \ln(2 \pi e \sigma^2)
+    .. math::  \mathrm{KL}(q \,\|\, p) = \mathbb{E}_{x \sim q}[\log q(x) - \log p(x)]
+               = -H(q) - \mathbb{E}_{x \sim q}[\log p(x)], \qquad H(q) = \tfrac12 \ln(2\pi e \sigma^2)
 
     The reverse KL is mode-seeking: when the mixture's modes are far apart, the fit
     settles on one of them (the one whose basin it starts in) instead of covering both.
     There is no closed form. Optimise over :math:`(\mu, \log\sigma)` so that
-    :math:`\sigma` stays positive; estimate the expectation by quadrature or with a fixed
-    set of many standard-normal draws, :math:`x = \mu + \sigma \varepsilon`
-    (reparameterization). The grader accepts any point where the gradient with respect to
-    :math:`(\mu, \log\sigma)` is near zero (norm below 0.05), there is no descent
-    direction, and the KL is no larger than at the start.
+    :math:`\sigma` stays positive, with :math:`x = \mu + \sigma \varepsilon` (reparameterization):
+
+    .. math::  \mathrm{KL}(q \,\|\, p) = -\log\sigma - \tfrac12 \ln(2\pi e)
+               - \mathbb{E}_{\varepsilon}\big[\log p(\mu + \sigma\varepsilon)\big]
+
+    Estimate the expectation accurately (a quadrature on a fine grid, or a fixed set of many
+    standard-normal draws) and descend until the gradient with respect to
+    :math:`(\mu, \log\sigma)` is tiny: there it vanishes, no direction descends, and the KL
+    is no larger than at the start.
 
     Returns:
         ``(mu, sigma)`` as numbers.
