@@ -4,10 +4,11 @@ Fill in every function marked TODO. Conventions (all functions):
 
 * Inputs and outputs are ``torch.Tensor``s; the output has the input's dtype and device.
 * Random noise comes from torch's global generator (``torch.randn``, ``torch.randn_like``):
-  do not seed it yourself; the grader seeds it and judges your draws by their statistics.
+  do not seed it yourself; every call draws fresh noise.
 * Never modify an input in place.
 
 Check your work: in the unzipped student folder, run ``python -m autograder check reparameterization``.
+Once everything is filled in, ``python reparameterization.py`` prints the statement's examples.
 Hand in ``reparameterization.py`` or ``reparameterization.ipynb``, not both.
 """
 from __future__ import annotations
@@ -49,11 +50,12 @@ def pathwise_grad_quadratic(theta: Tensor, n_samples: int) -> Tensor:
     Write the sample as :math:`x = \theta + \varepsilon`, :math:`\varepsilon \sim \mathcal{N}(0, 1)`.
     Then the gradient moves inside the expectation:
 
-    .. math::  \frac{d}{d\theta} \mathbb{E}_\varepsilon[(\theta + \varepsilon)^2]
+    .. math::  \frac{d}{d\theta} \mathbb{E}_{x \sim \mathcal{N}(\theta, 1)}[x^2]
+               = \frac{d}{d\theta} \mathbb{E}_\varepsilon[(\theta + \varepsilon)^2]
                = \mathbb{E}_\varepsilon[2(\theta + \varepsilon)] = 2\theta
-               \;\approx\; \frac1n \sum_{i=1}^n 2(\theta + \varepsilon_i)
 
-    The estimate is unbiased with variance :math:`4/n`.
+    The estimate :math:`\frac1n \sum_{i=1}^n 2(\theta + \varepsilon_i)` is unbiased with
+    variance :math:`4/n`.
 
     Args:
         theta: the means, any shape; every entry is its own problem with its own
@@ -73,12 +75,12 @@ def score_function_grad_quadratic(theta: Tensor, n_samples: int) -> Tensor:
 
     It differentiates the density instead of the sample:
 
-    .. math::  \frac{d}{d\theta} \mathbb{E}_{x \sim p_\theta}[x^2]
-               = \mathbb{E}_{x \sim p_\theta}\!\left[x^2 \, \frac{\partial}{\partial\theta} \log p_\theta(x)\right]
-               \;\approx\; \frac1n \sum_{i=1}^n x_i^2 \, (x_i - \theta),
+    .. math::  \frac{d}{d\theta} \mathbb{E}_{x \sim p_\theta}[f(x)]
+               = \mathbb{E}_{x \sim p_\theta}\big[f(x)\, \nabla_\theta \log p_\theta(x)\big]
 
-    since :math:`\log p_\theta(x) = -\tfrac12 (x - \theta)^2 + \text{const}` for
-    :math:`\mathcal{N}(\theta, 1)`. It is unbiased too, but its variance is
+    Here :math:`f(x) = x^2` and, for :math:`\mathcal{N}(\theta, 1)`, the score is
+    :math:`\nabla_\theta \log p_\theta(x) = x - \theta`, so the estimate is
+    :math:`\frac1n \sum_{i=1}^n x_i^2 (x_i - \theta)`. It is unbiased too, but its variance is
     :math:`(\theta^4 + 14\theta^2 + 15)/n`, far above the pathwise :math:`4/n`.
 
     Args:
