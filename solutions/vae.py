@@ -5,7 +5,8 @@ dimensions are batch dimensions; sums run over the last dimension; outputs follo
 input's dtype and device; never modify an input in place.
 
 Check your work: in the unzipped student folder, run ``python -m autograder check vae``.
-Hand in ``vae.py`` or ``vae.ipynb``, not both.
+Once everything is filled in, ``python vae.py`` trains your VAE on the digits and saves samples
+(``python vae.py --help`` lists the options). Hand in ``vae.py`` or ``vae.ipynb``, not both.
 """
 from __future__ import annotations
 
@@ -19,13 +20,12 @@ from torch import Tensor, nn
 
 def gaussian_kl(mu_q: Tensor, log_var_q: Tensor,
                 mu_p: Tensor | None = None, log_var_p: Tensor | None = None) -> Tensor:
-    r"""KL divergence between diagonal Gaussians, summed over the last dimension:
+    r"""KL divergence between the diagonal Gaussians :math:`q = \mathcal N(\mu_q, \operatorname{diag}\sigma_q^2)`
+    and :math:`p = \mathcal N(\mu_p, \operatorname{diag}\sigma_p^2)`, summed over the last dimension:
 
     .. math::
-        \mathrm{KL}\big(\mathcal N(\mu_q, \operatorname{diag} \sigma_q^2) \,\|\,
-                        \mathcal N(\mu_p, \operatorname{diag} \sigma_p^2)\big)
-        = \tfrac12 \sum_j \Big[\log \frac{\sigma_{p,j}^2}{\sigma_{q,j}^2}
-          + \frac{\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1\Big]
+        \mathrm{KL}(q\,\|\,p) = \frac12 \sum_j \left[\log\frac{\sigma_{p,j}^2}{\sigma_{q,j}^2}
+         + \frac{\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1\right]
 
     with :math:`\sigma^2 = e^{\text{log\_var}}`. ``mu_p`` defaults to zeros and ``log_var_p``
     to zeros, each on its own (so the default prior is N(0, I)).
@@ -66,8 +66,8 @@ class VAE(nn.Module):
     r"""Encoder :math:`q_\phi(z \mid x) = \mathcal N(\mu(x), \operatorname{diag} e^{\text{log\_var}(x)})`,
     decoder :math:`p_\theta(x \mid z) = \prod_i \mathrm{Bernoulli}(x_i; \operatorname{sigmoid}(\ell_i(z)))`.
 
-    Any architecture works (the grader never looks inside); one hidden layer of
-    ``hidden_dim`` units with ReLU on each side is plenty, as in pytorch/examples' VAE.
+    Any architecture works; one hidden layer of ``hidden_dim`` units with ReLU on each side
+    is plenty, as in pytorch/examples' VAE.
     """
 
     def __init__(self, x_dim: int, z_dim: int, hidden_dim: int = 256) -> None:
@@ -173,15 +173,15 @@ def sample_images(model: VAE, n: int, device: str = "cpu") -> Tensor:
 
 # --------------------------------------------------------------------------- running this file
 def load_digits() -> Tensor:
-    """The 1797 hand-written 8x8 digits shipped with the course's grader, binarised at pixel >= 8:
-    a float tensor of shape ``(1797, 64)`` with values in {0, 1}."""
+    """The 1797 hand-written 8x8 digits that ship with this course (``autograder/data/digits.npz`` in
+    the student folder), binarised at pixel >= 8: a float tensor ``(1797, 64)`` of values in {0, 1}."""
     try:
         from autograder.data import load_digits_binary  # in the unzipped student folder
     except ImportError:
         try:
             from sklearn.datasets import load_digits as sklearn_digits  # the same data, if installed
         except ImportError:
-            raise SystemExit("The digits ship with the grader: run this file in the unzipped student "
+            raise SystemExit("The digits ship in the student folder: run this file in the unzipped "
                              "folder (the one holding autograder/), or install scikit-learn.") from None
         return torch.from_numpy((sklearn_digits().data >= 8).astype("float32"))
     return torch.from_numpy(load_digits_binary()[0])
