@@ -10,7 +10,7 @@ low distortion with a high rate, a large beta squeezes the rate towards 0 and le
 distortion grow. See README.md for the math.
 
 Fill in every function marked TODO (``rate``, ``distortion``, ``beta_sweep``). The model class
-``BetaVAE`` is provided and not graded. Conventions:
+``BetaVAE`` is provided: nothing to fill in there. Conventions:
 
 * Inputs are ``torch.Tensor``s whose leading dimension is the batch; sums run over the last
   dimension, means over the batch. Outputs are 0-dim tensors of the input's dtype and device.
@@ -18,6 +18,7 @@ Fill in every function marked TODO (``rate``, ``distortion``, ``beta_sweep``). T
 * Never modify an input in place.
 
 Check your work: in the unzipped student folder, run ``python -m autograder check rate_distortion``.
+Once everything is filled in, ``python rate_distortion.py`` prints worked examples and a beta sweep.
 Hand in ``rate_distortion.py`` or ``rate_distortion.ipynb``, not both.
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ from torch import Tensor, nn
 
 
 class BetaVAE(nn.Module):
-    """A small VAE for binary images (provided; not graded).
+    """A small VAE for binary images (provided: nothing to fill in).
 
     Encoder: x -> hidden -> (mu, log_var) of a diagonal Gaussian q(z|x) over ``z_dim`` latents.
     Decoder: z -> hidden -> Bernoulli logits of the ``x_dim`` pixels (the parameters of p(x|z)).
@@ -61,7 +62,8 @@ def rate(mu: Tensor, log_var: Tensor) -> Tensor:
 
     For :math:`q(z|x) = \mathcal{N}(\mu, \mathrm{diag}\,\sigma^2)` with :math:`\sigma^2 = e^{\text{log\_var}}`,
 
-    .. math::  \mathrm{KL} = \frac12 \sum_i \left(\mu_i^2 + \sigma_i^2 - 1 - \log \sigma_i^2\right)
+    .. math::  \mathrm{KL}\big(\mathcal N(\mu, \mathrm{diag}\,\sigma^2) \,\|\, \mathcal N(0, I)\big)
+               = \frac12 \sum_i \left(\mu_i^2 + \sigma_i^2 - 1 - \log \sigma_i^2\right)
 
     summed over the latent dimensions (the last dimension), then averaged over the batch.
 
@@ -131,15 +133,15 @@ def beta_sweep(data: Tensor, betas: list[float], *, epochs: int, z_dim: int = 8,
 
 # --------------------------------------------------------------------------- running this file
 def load_digits() -> Tensor:
-    """The 1797 hand-written 8x8 digits shipped with the course's grader, binarised at pixel >= 8:
-    a float tensor of shape ``(1797, 64)`` with values in {0, 1}."""
+    """The 1797 hand-written 8x8 digits that ship with this course (``autograder/data/digits.npz`` in
+    the student folder), binarised at pixel >= 8: a float tensor ``(1797, 64)`` of values in {0, 1}."""
     try:
         from autograder.data import load_digits_binary  # in the unzipped student folder
     except ImportError:
         try:
             from sklearn.datasets import load_digits as sklearn_digits  # the same data, if installed
         except ImportError:
-            raise SystemExit("The digits ship with the grader: run this file in the unzipped student "
+            raise SystemExit("The digits ship in the student folder: run this file in the unzipped "
                              "folder (the one holding autograder/), or install scikit-learn.") from None
         return torch.from_numpy((sklearn_digits().data >= 8).astype("float32"))
     return torch.from_numpy(load_digits_binary()[0])
