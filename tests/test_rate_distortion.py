@@ -14,15 +14,16 @@ import torch
 from conftest import ROOT
 
 from autograder.checks import GradingFailure
+from autograder.contract import load_config, load_judge_helpers
 from autograder.plugin import load_module
 
 FOLDER = ROOT / "assignments" / "rate_distortion"
-judge = load_module(FOLDER / "rd_judge.py", "_rd_judge_unit")
+judge = load_judge_helpers(FOLDER)
 with warnings.catch_warnings():  # its @pytest.mark.grade is registered by the grading plugin only
     warnings.simplefilter("ignore")
     public = load_module(FOLDER / "test_public.py", "_rd_public_unit")
 reference = load_module(ROOT / "solutions" / "rate_distortion.py", "_rd_reference_unit")
-CONFIG = judge.sweep_config()
+CONFIG = load_config(FOLDER)["sweep"]
 
 # A sweep like the reference's (30 epochs, seed 0)
 GOOD = [(0.25, 11.27, 11.70), (0.5, 7.10, 13.71), (1.0, 3.74, 17.04), (2.0, 1.20, 21.67), (4.0, 0.035, 25.21)]
@@ -80,7 +81,7 @@ def test_read_points_rejects_malformed_sweeps(value, message):
 
 BOUNDS = {"entropy": 7.44, "collapsed": 25.11}
 
-# Correct sweeps measured with hidden_calibrate.py (30 epochs): flatter than the reference's,
+# Correct sweeps measured with instructor/calibrate.py (30 epochs): flatter than the reference's,
 # and the reference-calibrated thresholds of the old judge failed them.
 SGD_MOMENTUM = [(0.25, 4.54, 20.81), (0.5, 2.86, 21.22), (1.0, 0.16, 24.96), (2.0, 0.06, 25.12), (4.0, 0.01, 25.33)]
 LEAKY_TWO_LAYERS = [(0.25, 8.06, 15.34), (0.5, 4.65, 17.18), (1.0, 1.73, 21.53), (2.0, 0.05, 25.07),
@@ -188,9 +189,18 @@ def test_empirical_entropy_of_the_digits():
     assert 7.3 < judge.empirical_entropy(images) < math.log(len(images))
 
 
-def test_authoring_scripts_stay_out_of_the_student_bundle():
-    """Scripts that train the reference are instructors' tools: hidden_* files never ship."""
-    from autograder.build import is_hidden
+def test_authoring_scripts_stay_out_of_the_student_bundle(tmp_path):
+    """Scripts that train the reference are instructors' tools: they live in instructor/, which
+    ships nowhere (student bundle, Gradescope zip)."""
+    import zipfile
 
-    scripts = [p for p in FOLDER.glob("*.py") if "solutions" in p.read_text()]
-    assert scripts and all(is_hidden(p) for p in scripts), scripts
+    from autograder.build import build_gradescope_zip, is_instructor_tool, student_files
+    from autograder.course import load_assignment
+
+    scripts = [p for p in FOLDER.rglob("*.py") if "solutions" in p.read_text()]
+    assert scripts and all(is_instructor_tool(p, FOLDER) for p in scripts), scripts
+    assert not set(scripts) & set(student_files(FOLDER))
+    with zipfile.ZipFile(build_gradescope_zip(load_assignment(ROOT, "rate_distortion"), tmp_path)) as zf:
+        names = zf.namelist()
+    assert "assignments/rate_distortion/judge_helpers.py" in names
+    assert not [n for n in names if "/instructor/" in n], names

@@ -1,20 +1,15 @@
 """Hidden tests for rate_distortion: run only in the judge. Expected values of `rate` and
 `distortion` come from the reference solution in float64; the beta sweep is judged by the
-physics of the trade-off (rd_judge.py): against itself and against bounds fixed by the data,
+physics of the trade-off (judge_helpers.py): against itself and against bounds fixed by the data,
 with the noise tolerances of assignment.toml, never against the reference's numbers (students
 choose their own model and training). Messages never show the hidden tensors."""
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.checks import GradingFailure, expect_close, expect_tensor, fail
 from autograder.data import load_digits_binary
-from autograder.plugin import load_module
-
-judge = load_module(Path(__file__).with_name("rd_judge.py"), "_rate_distortion_judge_hidden")
-SWEEP = judge.sweep_config()
 
 
 def gaussian_params(batch, z_dim, *, seed, dtype=torch.float32):
@@ -164,15 +159,16 @@ def test_lp_distortion(student, reference, kind):
 
 # ----------------------------------------------------------------------------- beta sweep
 @pytest.fixture(scope="module")
-def sweep(student, device):
+def sweep(student, device, judge, config):
     """Runs the student's beta_sweep once (in the child) for tests 2.8-2.11; returns the checked
     points, or the failure every one of those tests then reports."""
-    betas = [float(b) for b in SWEEP["betas"]]
+    settings = config["sweep"]
+    betas = [float(b) for b in settings["betas"]]
     images, _ = load_digits_binary()
     data = torch.from_numpy(images)
     try:
-        result = student.call("beta_sweep", data, betas, epochs=int(SWEEP["epochs"]), z_dim=int(SWEEP["z_dim"]),
-                              device=device, timeout=float(SWEEP["timeout"]))
+        result = student.call("beta_sweep", data, betas, epochs=int(settings["epochs"]), z_dim=int(settings["z_dim"]),
+                              device=device, timeout=float(settings["timeout"]))
         points = judge.read_points(result.value, betas, what="beta_sweep(data, betas, ...)")
     except Exception as exc:  # a student failure or a malformed result: every sweep test reports it
         return exc
@@ -185,43 +181,43 @@ def sweep_points(sweep):
     return sweep
 
 
-def with_table(problem: str, points, bounds: dict) -> str:
+def with_table(judge, problem: str, points, bounds: dict) -> str:
     return f"{problem}\n\n{judge.report(points, bounds['entropy'])}"
 
 
 @pytest.mark.grade("2.8", "beta_sweep: every R >= 0 (a KL), every D > 0 (a negative log-likelihood) and "
                           "D + R >= H (the data's entropy)", points=1)
-def test_sweep_physical(student, sweep, feedback):
+def test_sweep_physical(student, sweep, feedback, judge, config):
     points, bounds = sweep_points(sweep)
     feedback.add(judge.report(points, bounds["entropy"]))  # the curve, shown whether the test passes or not
     png = judge.plot_png(points, bounds["entropy"])
     if png is not None:
         feedback.image("rate-distortion.png", png, "The rate-distortion plane of your beta sweep")
-    problem = judge.physics_problem(points, bounds["entropy"], float(SWEEP["noise_nats"]))
+    problem = judge.physics_problem(points, bounds["entropy"], float(config["sweep"]["noise_nats"]))
     if problem:
-        fail(with_table(problem, points, bounds))
+        fail(with_table(judge, problem, points, bounds))
 
 
 @pytest.mark.grade("2.9", "beta_sweep: the rate R falls as beta grows", points=3)
-def test_sweep_rate_falls(student, sweep):
+def test_sweep_rate_falls(student, sweep, judge, config):
     points, bounds = sweep_points(sweep)
-    problem = judge.trend_problem(points, "R", SWEEP, bounds)
+    problem = judge.trend_problem(points, "R", config["sweep"], bounds)
     if problem:
-        fail(with_table(problem, points, bounds))
+        fail(with_table(judge, problem, points, bounds))
 
 
 @pytest.mark.grade("2.10", "beta_sweep: the distortion D rises as beta grows", points=3)
-def test_sweep_distortion_rises(student, sweep):
+def test_sweep_distortion_rises(student, sweep, judge, config):
     points, bounds = sweep_points(sweep)
-    problem = judge.trend_problem(points, "D", SWEEP, bounds)
+    problem = judge.trend_problem(points, "D", config["sweep"], bounds)
     if problem:
-        fail(with_table(problem, points, bounds))
+        fail(with_table(judge, problem, points, bounds))
 
 
 @pytest.mark.grade("2.11", "beta_sweep: each model has the lowest D + beta * R, its own loss, of the sweep, "
                            "and is no worse on it than a model that ignores z", points=2)
-def test_sweep_own_loss(student, sweep):
+def test_sweep_own_loss(student, sweep, judge, config):
     points, bounds = sweep_points(sweep)
-    problem = judge.optimality_problem(points, bounds, SWEEP)
+    problem = judge.optimality_problem(points, bounds, config["sweep"])
     if problem:
-        fail(with_table(problem, points, bounds))
+        fail(with_table(judge, problem, points, bounds))

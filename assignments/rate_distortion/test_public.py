@@ -5,16 +5,12 @@ reference solution), and the beta sweep is judged by the physics of the trade-of
 this file can ship in the student bundle.
 """
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.checks import expect_close, expect_tensor, fail
 from autograder.data import load_digits_binary
-from autograder.plugin import load_module
-
-judge = load_module(Path(__file__).with_name("rd_judge.py"), "_rate_distortion_judge_public")
 
 LN2 = math.log(2.0)
 
@@ -99,7 +95,7 @@ def digits() -> torch.Tensor:
 
 
 @pytest.mark.grade("1.6", "beta_sweep returns one (beta, R, D) per beta, in the order given", points=1)
-def test_sweep_form(student, device):
+def test_sweep_form(student, device, judge):
     betas = [2.0, 0.5, 1.0]
     result = student.call("beta_sweep", digits()[:256], betas, epochs=1, z_dim=2, device=device, timeout=120)
     points = judge.read_points(result.value, betas, what="beta_sweep(data[:256], [2.0, 0.5, 1.0], epochs=1, z_dim=2)")
@@ -110,15 +106,15 @@ def test_sweep_form(student, device):
 
 @pytest.mark.grade("1.7", "beta_sweep on betas [0.25, 1, 4]: R falls and D rises as beta grows, and each "
                           "model is the best of the three on its own loss D + beta * R", points=2)
-def test_sweep_small_vs_large_beta(student, device):
-    config = judge.sweep_config()
-    betas = [float(b) for b in config["public_betas"]]
+def test_sweep_small_vs_large_beta(student, device, judge, config):
+    sweep = config["sweep"]
+    betas = [float(b) for b in sweep["public_betas"]]
     images = digits()
-    result = student.call("beta_sweep", images, betas, epochs=int(config["epochs"]), z_dim=int(config["z_dim"]),
-                          device=device, timeout=float(config["public_timeout"]))
-    points = judge.read_points(result.value, betas, what=f"beta_sweep(data, {betas}, epochs={config['epochs']})")
+    result = student.call("beta_sweep", images, betas, epochs=int(sweep["epochs"]), z_dim=int(sweep["z_dim"]),
+                          device=device, timeout=float(sweep["public_timeout"]))
+    points = judge.read_points(result.value, betas, what=f"beta_sweep(data, {betas}, epochs={sweep['epochs']})")
     bounds = judge.data_bounds(images.numpy())
-    for problem in (judge.trend_problem(points, "R", config, bounds), judge.trend_problem(points, "D", config, bounds),
-                    judge.optimality_problem(points, bounds, config)):
+    for problem in (judge.trend_problem(points, "R", sweep, bounds), judge.trend_problem(points, "D", sweep, bounds),
+                    judge.optimality_problem(points, bounds, sweep)):
         if problem:
             fail(problem + "\n\n" + judge.table(points))

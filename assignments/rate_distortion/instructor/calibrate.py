@@ -1,5 +1,5 @@
-"""Measure the noise tolerances of assignment.toml's [sweep] table (instructors only; the
-``hidden_`` prefix keeps this file out of the student bundle).
+"""Measure the noise tolerances of assignment.toml's [sweep] table (an instructor's tool:
+nothing in instructor/ ships, neither to students nor in the Gradescope zip).
 
 Students choose their own model and training, so the sweep is never compared with the
 reference's numbers; what needs measuring is how far correct sweeps stray from the physics
@@ -15,7 +15,7 @@ betas and epochs, over a few seeds, and prints per sweep:
   (collapsed_slack),
 * the tests the judge fails on it (public 1.7 on the public betas, hidden 2.8-2.11).
 
-Run from the course folder:  python assignments/rate_distortion/hidden_calibrate.py [--seeds 0 1 2]
+Run from the course folder:  python assignments/rate_distortion/instructor/calibrate.py [--seeds 0 1 2]
 [--only NAME ...]  (about 10 s per sweep and seed).
 """
 from __future__ import annotations
@@ -27,14 +27,14 @@ from pathlib import Path
 
 import torch
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
+ASSIGNMENT = Path(__file__).resolve().parents[1]
+ROOT = ASSIGNMENT.parents[1]
 sys.path.insert(0, str(ROOT))
 
+from autograder.contract import load_config, load_judge_helpers, load_python  # noqa: E402
 from autograder.data import load_digits_binary  # noqa: E402
-from autograder.plugin import load_module  # noqa: E402
 
-judge = load_module(HERE / "rd_judge.py", "_rd_judge_calibrate")
+judge = load_judge_helpers(ASSIGNMENT)
 SAMPLES = ROOT / "tests" / "submissions" / "rate_distortion"
 
 
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="sample names (without .py) to run; default: all")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    config = judge.sweep_config()
+    config = load_config(ASSIGNMENT)["sweep"]
     images = load_digits_binary()[0]
     data = torch.from_numpy(images)
     bounds = judge.data_bounds(images)
@@ -88,7 +88,7 @@ def main() -> None:
         files = [f for f in files if f.stem in args.only]
     betas = [float(b) for b in config["betas"]]
     for k, path in enumerate(files):
-        module = load_module(path, f"_rd_sample_{k}")
+        module = load_python(path, f"_rd_sample_{k}")
         kind = path.parent.name if path.parent.parent == SAMPLES else "reference"
         for seed in args.seeds:
             torch.manual_seed(seed)
