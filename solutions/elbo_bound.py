@@ -14,8 +14,9 @@ with equality exactly when ``q`` is the true posterior.
 Conventions: every row of ``x`` (and of ``q_mu``, ``q_log_var``) is its own example; outputs
 have one value per row, in the input's dtype and on its device; logarithms are natural.
 Never modify an input in place. Fill in every TODO, then check your work: in the unzipped
-student folder, run ``python -m autograder check elbo_bound``. Hand in ``elbo_bound.py`` or
-``elbo_bound.ipynb``, not both.
+student folder, run ``python -m autograder check elbo_bound``. Once everything is filled in,
+``python elbo_bound.py`` prints the bound and its gap on a small model. Hand in ``elbo_bound.py``
+or ``elbo_bound.ipynb``, not both.
 """
 from __future__ import annotations
 
@@ -54,9 +55,9 @@ def log_marginal(x: Tensor, W: Tensor, b: Tensor, sigma: float) -> Tensor:
 
 
 def exact_posterior(x: Tensor, W: Tensor, b: Tensor, sigma: float) -> tuple[Tensor, Tensor]:
-    r"""The true posterior :math:`p(z \mid x) = \mathcal{N}(m, S)`, by Bayes' rule:
+    r"""The true posterior, by Bayes' rule:
 
-    .. math::  S = \left(I_k + \tfrac{1}{\sigma^2} W^\top W\right)^{-1}, \qquad
+    .. math::  p(z \mid x) = \mathcal N(m, S), \qquad S = \left(I_k + \tfrac{1}{\sigma^2} W^\top W\right)^{-1}, \qquad
                m = \tfrac{1}{\sigma^2} S W^\top (x - b)
 
     :math:`I_k + W^\top W / \sigma^2` is the posterior *precision*; the covariance is its inverse.
@@ -77,9 +78,10 @@ def elbo(x: Tensor, q_mu: Tensor, q_log_var: Tensor, W: Tensor, b: Tensor, sigma
     r"""Closed-form ELBO for :math:`q(z|x) = \mathcal{N}(\mu, \operatorname{diag} v)`, :math:`v = e^{\text{q\_log\_var}}`:
 
     .. math::
-        \mathrm{ELBO} = \mathbb{E}_q[\log p(x|z)] - \mathrm{KL}(q \,\|\, \mathcal{N}(0, I))
+        \mathrm{ELBO}(q) = \mathbb{E}_q[\log p(x \mid z)] - \mathrm{KL}(q(z \mid x) \,\|\, p(z))
+         = \mathbb{E}_q[\log p(x, z)] - \mathbb{E}_q[\log q(z \mid x)]
 
-        \mathbb{E}_q[\log p(x|z)] = -\tfrac d2 \log(2\pi\sigma^2)
+        \mathbb{E}_q[\log p(x \mid z)] = -\tfrac d2 \log(2\pi\sigma^2)
             - \frac{\lVert x - W\mu - b\rVert^2 + \sum_j v_j \lVert W_{:,j}\rVert^2}{2\sigma^2}
 
         \mathrm{KL}(q \,\|\, \mathcal{N}(0, I)) = \tfrac12 \sum_j \left(v_j + \mu_j^2 - 1 - \log v_j\right)
@@ -108,7 +110,7 @@ def log_weights(x: Tensor, z: Tensor, q_mu: Tensor, q_log_var: Tensor, W: Tensor
                 sigma: float) -> Tensor:
     r"""Log importance weights :math:`\ell = \log p(x, z) - \log q(z|x)` for draws ``z`` of shape
     ``(n, B, k)`` (``n`` draws for each of the ``B`` rows). A helper for :func:`elbo_monte_carlo`
-    and :func:`iwae_bound`; not graded on its own.
+    and :func:`iwae_bound`: fill it in and use it there, or write them without it.
 
     .. math::
         \log p(x, z) = \log \mathcal{N}(z; 0, I_k) + \log \mathcal{N}(x; Wz + b, \sigma^2 I_d)
@@ -132,8 +134,10 @@ def elbo_monte_carlo(x: Tensor, q_mu: Tensor, q_log_var: Tensor, W: Tensor, b: T
                      n_samples: int) -> Tensor:
     r"""Reparameterized Monte Carlo estimate of the same ELBO:
 
-    .. math::  \frac1n \sum_{s=1}^{n} \left[\log p(x, z_s) - \log q(z_s|x)\right], \quad
-               z_s = \mu + e^{\text{q\_log\_var}/2} \odot \varepsilon_s,\ \varepsilon_s \sim \mathcal{N}(0, I)
+    .. math::  \widehat{\mathrm{ELBO}} = \frac1n \sum_{s=1}^{n} \left[\log p(x, z_s) - \log q(z_s \mid x)\right],
+               \qquad z_s = \mu + \sqrt v \odot \varepsilon_s, \ \varepsilon_s \sim \mathcal{N}(0, I_k)
+
+    with :math:`v = e^{\text{q\_log\_var}}`.
 
     Every call draws fresh noise; here each row of the batch gets its own ``n_samples`` draws
     (noise of shape ``(n_samples, B, k)``).
@@ -152,9 +156,10 @@ def elbo_monte_carlo(x: Tensor, q_mu: Tensor, q_log_var: Tensor, W: Tensor, b: T
 def elbo_gap(x: Tensor, q_mu: Tensor, q_log_var: Tensor, W: Tensor, b: Tensor, sigma: float) -> Tensor:
     r"""The gap :math:`\log p(x) - \mathrm{ELBO} = \mathrm{KL}(q(z|x) \,\|\, p(z|x)) \ge 0`,
     the KL from the approximate posterior to the true one (``q`` first). For
-    :math:`q = \mathcal{N}(\mu, V)`, :math:`V = \operatorname{diag} v`, and :math:`p(z|x) = \mathcal{N}(m, S)`:
+    :math:`q = \mathcal{N}(\mu, V)` and :math:`p(z|x) = \mathcal{N}(m, S)`:
 
-    .. math::  \tfrac12\left[\operatorname{tr}(S^{-1} V) + (m-\mu)^\top S^{-1} (m-\mu) - k + \log\det S - \sum_j \log v_j\right]
+    .. math::  \mathrm{KL}(q \,\|\, p(z \mid x)) = \tfrac12\left[\operatorname{tr}(S^{-1} V) + (m-\mu)^\top S^{-1} (m-\mu) - k
+               + \log\det S - \sum_j \log v_j\right], \qquad V = \operatorname{diag} v
 
     (``log_marginal(...) - elbo(...)`` is the same number.)
 
@@ -177,7 +182,8 @@ def iwae_bound(x: Tensor, q_mu: Tensor, q_log_var: Tensor, W: Tensor, b: Tensor,
                k: int) -> Tensor:
     r"""One draw of the importance-weighted estimate with ``k`` samples (``k`` is not the latent size):
 
-    .. math::  \log \frac1k \sum_{j=1}^{k} \frac{p(x, z_j)}{q(z_j|x)}, \qquad z_j \sim q(z|x)
+    .. math::  \log \frac1k \sum_{j=1}^{k} \frac{p(x, z_j)}{q(z_j \mid x)}, \qquad
+               z_1, \dots, z_k \sim q(z \mid x) \text{ independently}
 
     Its expectation is the IWAE bound: at least the ELBO (equal for ``k = 1``), non-decreasing
     in ``k``, at most :math:`\log p(x)`; a single draw may exceed :math:`\log p(x)`. Each row
@@ -186,7 +192,8 @@ def iwae_bound(x: Tensor, q_mu: Tensor, q_log_var: Tensor, W: Tensor, b: Tensor,
     The weights :math:`e^{\ell_j}` themselves underflow (log-weights of -1000 are common when
     ``q`` is poor), so never form them; use log-sum-exp on the log-weights :math:`\ell_j`:
 
-    .. math::  \log \frac1k \sum_j e^{\ell_j} = \operatorname{logsumexp}_j(\ell_j) - \log k
+    .. math::  \log \frac1k \sum_j e^{\ell_j} = m + \log \frac1k \sum_j e^{\ell_j - m}, \quad m = \max_j \ell_j,
+               \qquad \text{i.e. } \texttt{torch.logsumexp}(\ell) - \log k
 
     Returns:
         shape ``(B,)``.
