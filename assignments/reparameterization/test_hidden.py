@@ -139,7 +139,8 @@ def test_sample_moments(student, judge):
     report = _standardized_draws(student, judge, seed=105)
     if abs(report["mean_z"]) > judge.Z_LIMIT:
         fail(f"Over 100000 draws, (z - mu) / sigma averages {report['mean_z'] / math.sqrt(1e5):.4f}, "
-             f"{abs(report['mean_z']):.1f} standard errors from 0: eps ~ N(0, I) has mean 0." + _shared_note(judge, report))
+             f"{abs(report['mean_z']):.1f} standard errors from 0: eps ~ N(0, I) has mean 0."
+             + _shared_note(judge, report))
     if abs(report["var_z"]) > judge.Z_LIMIT:
         fail(f"Over 100000 draws, (z - mu) / sigma has standard deviation {report['std']:.4f}, expected 1: "
              "sigma = exp(log_var / 2) times standard-normal eps." + _shared_note(judge, report))
