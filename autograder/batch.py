@@ -141,23 +141,55 @@ def grader_key(assignment: Assignment, device: str) -> str:
 # --------------------------------------------------------------------------- grading
 # The cache rule: a result is cached (its ``.key`` written) only when the judge finished on
 # its own (exit status 0, a results file with tests) and the result is the student's
-# (status ``ok`` or ``timed out``, decided from the results the judge wrote). A grading cut
+# (status ``ok`` or ``timed out``, decided from the status the judge wrote: judge_status). A grading cut
 # short by an interrupt, a judge that crashed or was killed, or the grader's own failure
 # (status ``error``) leaves no key, so the next run grades that submission again.
 CACHED_STATUSES = ("ok", "timed out")
 STOP_GRACE = 3.0  # seconds a judge gets after SIGINT to stop its sandbox before it is killed
 
 
+# A judge's grading status (extra_data.autograder.status, autograder/results.py) -> batch's.
+_JUDGE_STATUS = {
+    "ok": ("ok", ""),
+    "not loaded": ("ok", ""),  # the student's submission could not be loaded: its result, 0 points
+    "time limit": ("timed out", "a test reached a time limit"),
+    "grader problem": ("error", "the grader reported a problem of its own"),
+    "interrupted": ("error", "grading was interrupted before every test ran"),
+    "deadline": ("error", "grading was stopped at its deadline"),
+    "grader failed": ("error", "the judge could not grade"),
+}
+
+
 def judge_status(data: dict) -> tuple[str, str]:
     """(status, why) of a results file that a judge wrote and exited 0 after.
 
-    results.json carries no machine-readable status, so this reads the structure the
-    judge writes: the failure file (one test numbered 0 that holds every point), a test
-    still at its collected default ``Not run.`` (never reached: pytest was interrupted),
-    the grader's problem line and the watchdog's deadline line; a time limit only when no
-    such problem is there."""
+    The judge writes its grading's status in ``extra_data.autograder`` (``status``, ``complete``;
+    see autograder/results.py), and that decides: nothing here reads the text of a message,
+    which students write too. A file without it (written by an older engine) is read as
+    before, from its structure and the judge's fixed wording: :func:`_legacy_judge_status`."""
     tests = [t for t in data.get("tests", []) if isinstance(t, dict)]
     graded = [t for t in tests if str(t.get("number")) != "0" or t.get("max_score", 0)]
+    extra = data.get("extra_data")
+    info = extra.get("autograder") if isinstance(extra, dict) else None
+    if not isinstance(info, dict) or "status" not in info:
+        return _legacy_judge_status(data, graded)
+    status = info.get("status")
+    if status not in _JUDGE_STATUS:
+        return "error", f"the judge wrote an unknown status {str(status)[:40]!r}"
+    decided, why = _JUDGE_STATUS[status]
+    if decided != "error" and not graded:
+        return "error", "the judge wrote no graded tests"
+    if decided != "error" and info.get("complete") is not True:
+        return "error", "grading stopped before every test ran"
+    return decided, why
+
+
+def _legacy_judge_status(data: dict, graded: list[dict]) -> tuple[str, str]:
+    """A results file without ``extra_data.autograder.status``: the failure file (one test
+    numbered 0 that holds every point), a test still at its collected default ``Not run.``
+    (never reached: pytest was interrupted), the grader's problem line and the watchdog's
+    deadline line; a time limit only when no such problem is there. (A student's message
+    that says "time limit" reads as one here: the reason files now carry their status.)"""
     output = str(data.get("output", ""))
     if not graded:
         return "error", "the judge wrote no graded tests"

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .records import number_key
+from .records import TIMED_OUT, number_key
 
 if TYPE_CHECKING:
     from .batch import Outcome
@@ -35,6 +35,23 @@ def _figure(draw) -> str:
 def _first_line(text: str) -> str:
     line = (text or "").strip().splitlines()[0] if (text or "").strip() else "(no message)"
     return line[:200]
+
+
+def trouble_message(outcome: Outcome) -> str:
+    """Why a submission is listed as crashed, timed out or errored: batch's reason when it has
+    one, else the tests that reached a time limit (from the outcomes the judge wrote in
+    extra_data.autograder), else the first line of the results' output."""
+    data = outcome.data
+    if data.get("_batch_error"):
+        return _first_line(data["_batch_error"])
+    extra = data.get("extra_data")
+    info = extra.get("autograder") if isinstance(extra, dict) else None
+    tests = info.get("tests") if isinstance(info, dict) else None
+    if isinstance(tests, dict):
+        timed = sorted((str(n) for n, o in tests.items() if o in TIMED_OUT), key=number_key)
+        if timed:
+            return f"a time limit in test{'s' if len(timed) > 1 else ''} {', '.join(timed)}"[:200]
+    return _first_line(data.get("output", ""))
 
 
 def test_stats(outcomes: list[Outcome]) -> list[dict]:
@@ -90,7 +107,7 @@ def _page(assignment: Assignment, outcomes: list[Outcome], pending: list, interr
     trouble = [o for o in outcomes if o.status != "ok"]
     trouble_rows = "".join(
         f"<tr><td>{html.escape(o.entry.student)}</td><td>{html.escape(o.entry.id)}</td><td>{o.status}</td>"
-        f"<td>{html.escape(_first_line(o.data.get('_batch_error') or o.data.get('output', '')))}</td></tr>"
+        f"<td>{html.escape(trouble_message(o))}</td></tr>"
         for o in trouble) \
         or "<tr><td colspan=4>none</td></tr>"
     timing = (f"{len(seconds)} graded now in {sum(seconds):.0f} s of judge time "

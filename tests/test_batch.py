@@ -77,3 +77,20 @@ def test_batch_from_a_plain_folder(tmp_path):
     shutil.copy(ROOT / "solutions" / "kl_asymmetry.py", tmp_path / "class" / "alice.py")
     entries = discover(tmp_path / "class", tmp_path / "work")
     assert [(e.id, e.student) for e in entries] == [("alice", "alice"), ("bob", "bob")]
+
+
+def test_report_says_which_tests_reached_a_time_limit(tmp_path):
+    """The report's reason for a timed-out submission comes from the outcomes the judge wrote,
+    not from its output (whose first line is only the summary)."""
+    from autograder.batch import Entry, Outcome
+    from autograder.report import trouble_message
+
+    entry = Entry("sub", tmp_path / "sub.py")
+    data = {"score": 1.0, "output": "Tiny: 1 of 3 tests passed.\n\nGraded sub.py.", "tests": [],
+            "extra_data": {"autograder": {"ok": True, "complete": True, "status": "time limit",
+                                          "tests": {"1.10": "time limit", "1.2": "out of time", "1.1": "passed"}}}}
+    assert trouble_message(Outcome(entry, data, "timed out", 1.0)) == "a time limit in tests 1.2, 1.10"
+    data["_batch_error"] = "the judge exited with status 1: Traceback"
+    assert trouble_message(Outcome(entry, data, "error", 1.0)) == "the judge exited with status 1: Traceback"
+    old = {"score": 0.0, "output": "Tiny: 0 of 3 tests passed.\n\nmore", "tests": []}  # no extra_data
+    assert trouble_message(Outcome(entry, old, "timed out", 1.0)) == "Tiny: 0 of 3 tests passed."
