@@ -249,3 +249,38 @@ def test_a_collection_error_is_a_grader_problem_not_an_interrupt(tmp_path):
     assert any("collecting" in p and "test_hidden.py" in p for p in results.problems), results.problems
     assert not any("interrupted" in p for p in results.problems), results.problems
     assert "The grader had a problem; your instructor has been told:" in results.output
+
+
+def test_the_watchdog_writes_a_deadline_status(tmp_path, monkeypatch):
+    """What the watchdog writes when grading did not return: the tests that finished keep their
+    results, the others say why they got 0, and batch reads the deadline from the status."""
+    from autograder import watchdog
+    from autograder.batch import judge_status
+
+    class Exited(Exception):
+        pass
+
+    def no_exit(code):
+        raise Exited(code)
+
+    class Plugin:
+        records = {"a": _record("1.1", PASSED), "b": TestRecord("1.2", "test 1.2", 1.0, "visible")}
+
+    monkeypatch.setattr(watchdog.os, "_exit", no_exit)
+    watchdog.register(Plugin(), None)
+    path = tmp_path / "results.json"
+    try:
+        with pytest.raises(Exited):
+            watchdog.Watchdog(0, path, "Tiny", 2.0)._run(0)
+    finally:
+        watchdog.unregister()
+    data = json.loads(path.read_text())
+    assert data["output"].startswith("Tiny: grading was stopped at its deadline (0 s)")
+    assert [t["output"] for t in data["tests"][:2]] == ["", "Not run: grading was stopped at its deadline."]
+    assert data["extra_data"]["autograder"] == {"ok": False, "complete": False, "status": DEADLINE,
+                                                "tests": {"1.1": PASSED, "1.2": NOT_RUN}}
+    assert judge_status(data) == ("error", "grading was stopped at its deadline")
+    with pytest.raises(Exited):  # nothing collected yet: the failure file, still with its status
+        watchdog.Watchdog(0, path, "Tiny", 2.0)._run(0)
+    data = json.loads(path.read_text())
+    assert data["tests"][0]["max_score"] == 2.0 and data["extra_data"]["autograder"]["status"] == DEADLINE
