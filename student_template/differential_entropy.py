@@ -10,6 +10,7 @@ Fill in every function marked TODO. Conventions (all functions):
 * Never modify an input in place.
 
 Check your work: in the unzipped student folder, run ``python -m autograder check differential_entropy``.
+Once everything is filled in, ``python differential_entropy.py`` prints the statement's examples.
 Hand in ``differential_entropy.py`` or ``differential_entropy.ipynb``, not both.
 """
 from __future__ import annotations
@@ -23,8 +24,8 @@ from torch import Tensor
 def gaussian_entropy(sigma: Tensor) -> Tensor:
     r"""Differential entropy, in nats, of :math:`\mathcal{N}(\mu, \sigma^2)`, elementwise.
 
-    .. math::  h = \mathbb{E}\left[-\ln \tfrac{1}{\sqrt{2\pi}\,\sigma} e^{-(x-\mu)^2 / 2\sigma^2}\right]
-               = \ln \sigma + \tfrac12 \ln(2 \pi e)
+    .. math::  h(\mathcal{N}(\mu, \sigma^2)) = \mathbb{E}\left[\ln\left(\sqrt{2\pi}\,\sigma\right) + \frac{(x - \mu)^2}{2\sigma^2}\right]
+               = \ln \sigma + \tfrac12 \ln(2\pi) + \tfrac12 = \ln \sigma + \tfrac12 \ln(2\pi e) = \tfrac12 \ln(2 \pi e \sigma^2)
 
     It does not depend on :math:`\mu` and is negative for :math:`\sigma < 1/\sqrt{2\pi e} \approx 0.242`.
 
@@ -43,7 +44,7 @@ def quantized_entropy(sigma: float, width: float) -> float:
     :math:`X \sim \mathcal{N}(0, \sigma^2)` and bins of width :math:`w`.
 
     .. math::  P_k = \Phi\!\left(\tfrac{(k+1) w}{\sigma}\right) - \Phi\!\left(\tfrac{k w}{\sigma}\right),
-               \qquad H = -\sum_k P_k \ln P_k,
+               \qquad H(k) = -\sum_k P_k \ln P_k,
                \qquad \Phi(t) = \tfrac12 \left(1 + \operatorname{erf}(t / \sqrt 2)\right)
 
     Sum over every bin that holds probability; bins beyond 12 sigma on either side may be
@@ -64,8 +65,9 @@ def gaussian_kl(mu_p: Tensor, sigma_p: Tensor, mu_q: Tensor, sigma_q: Tensor) ->
     r"""KL divergence, in nats, of :math:`q = \mathcal{N}(\mu_q, \sigma_q^2)` from
     :math:`p = \mathcal{N}(\mu_p, \sigma_p^2)`, elementwise (1-D Gaussians; the arguments broadcast).
 
-    .. math::  \mathrm{KL}(p \,\|\, q) = \ln \frac{\sigma_q}{\sigma_p}
-               + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2 \sigma_q^2} - \frac12
+    .. math::  \mathrm{KL}\big(\mathcal{N}(\mu_p, \sigma_p^2) \,\|\, \mathcal{N}(\mu_q, \sigma_q^2)\big)
+               = -h(p) + \mathbb{E}_p\left[-\ln q(x)\right]
+               = \ln \frac{\sigma_q}{\sigma_p} + \frac{\sigma_p^2 + (\mu_p - \mu_q)^2}{2 \sigma_q^2} - \frac12
 
     Never negative, zero when ``p = q`` whatever ``sigma``, and unchanged by a change of units
     (scaling every mean and every sigma by the same ``a > 0``).
@@ -81,7 +83,8 @@ def gaussian_mutual_information(rho: Tensor) -> Tensor:
     r"""Mutual information, in nats, of jointly Gaussian :math:`X, Y` with unit variances and
     correlation :math:`\rho` (:math:`|\rho| < 1`), elementwise.
 
-    .. math::  I(X; Y) = h(Y) - h(Y \mid X) = -\tfrac12 \ln(1 - \rho^2)
+    .. math::  I(X; Y) = h(Y) - h(Y \mid X) = \tfrac12 \ln(2\pi e) - \tfrac12 \ln\big(2\pi e (1 - \rho^2)\big)
+               = -\tfrac12 \ln(1 - \rho^2)
 
     Returns:
         ``I``, same shape as ``rho``.
@@ -94,10 +97,10 @@ def kde_log_likelihood(train: Tensor, x: Tensor, sigma: float) -> Tensor:
     r"""Average log-likelihood, in nats, of the rows of ``x`` under the Gaussian kernel density
     estimate built on the rows of ``train``:
 
-    .. math::  \hat p(x) = \frac1N \sum_{i=1}^N \mathcal{N}(x; t_i, \sigma^2 I_d), \qquad
-               \text{result} = \frac1M \sum_{m=1}^M \ln \hat p(x_m)
+    .. math::  \hat p_\sigma(x) = \frac1N \sum_{i=1}^N \mathcal{N}(x; t_i, \sigma^2 I_d), \qquad
+               \ln \mathcal{N}(x; t, \sigma^2 I_d) = -\frac{\|x - t\|^2}{2\sigma^2} - \frac d2 \ln(2\pi\sigma^2)
 
-    with :math:`\ln \mathcal{N}(x; t, \sigma^2 I_d) = -\frac{\|x - t\|^2}{2\sigma^2} - \frac d2 \ln(2\pi\sigma^2)`.
+    The result is :math:`\frac1M \sum_{m=1}^M \ln \hat p_\sigma(x_m)`.
     Compute :math:`\ln \hat p` with a log-sum-exp (``torch.logsumexp``), never as the log of a
     sum of ``exp``: with ``sigma = 1e-3`` and ``d = 64`` every ``exp`` underflows to 0.
 
@@ -117,8 +120,8 @@ def train_and_heldout_nll(train: Tensor, heldout: Tensor, sigmas: Tensor) -> tup
     r"""The KDE's negative log-likelihood, per bandwidth, on its own training set and on a
     held-out set:
 
-    .. math::  \text{train}_s = -\text{kde\_log\_likelihood}(\text{train}, \text{train}, \sigma_s), \qquad
-               \text{heldout}_s = -\text{kde\_log\_likelihood}(\text{train}, \text{heldout}, \sigma_s)
+    ``train_nll[s] = -kde_log_likelihood(train, train, sigmas[s])`` and
+    ``heldout_nll[s] = -kde_log_likelihood(train, heldout, sigmas[s])``.
 
     Each training point is in its own sum (no leave-one-out), so the training NLL falls
     without bound as ``sigma -> 0``, while the held-out NLL has a finite minimum.
@@ -137,10 +140,10 @@ def gaussian_decoder_nll(y: Tensor, y_hat: Tensor, log_sigma: Tensor) -> Tensor:
     r"""Negative log-likelihood, in nats, of ``y`` under the Gaussian decoder
     :math:`p(y \mid z) = \mathcal{N}(y; \hat y, \sigma^2 I)`, summed over the last dimension:
 
-    .. math::  -\ln p(y \mid z) = \sum_{j=1}^d \left[\frac{(y_j - \hat y_j)^2}{2 \sigma_j^2}
-               + \ln \sigma_j + \tfrac12 \ln(2\pi)\right]
-               = \frac{\|y - \hat y\|^2}{2\sigma^2} + d \ln \sigma + \frac d2 \ln(2\pi)
-               \quad \text{(one } \sigma\text{)}
+    .. math::  -\ln p(y \mid z) = \frac{\|y - \hat y\|^2}{2\sigma^2} + d \ln \sigma + \frac d2 \ln(2\pi)
+               = \sum_{j=1}^d \left[\frac{(y_j - \hat y_j)^2}{2\sigma_j^2} + \ln \sigma_j + \tfrac12 \ln(2\pi)\right]
+
+    the second form for one :math:`\sigma_j` per dimension.
 
     Args:
         y, y_hat: ``(..., d)``.
@@ -171,7 +174,7 @@ def bits_per_dim(nll: Tensor, d: int, width: float) -> Tensor:
     r"""The discrete code length per dimension, in bits, that a continuous NLL (nats, on
     dequantized data with bins of width ``width`` in ``d`` dimensions) bounds, elementwise:
 
-    .. math::  \frac{\text{nll} - d \ln w}{d \ln 2}
+    .. math::  \text{bits per dim} = \frac{\text{NLL} - d \ln w}{d \ln 2} \ \ge 0
 
     Returns:
         same shape as ``nll``.
