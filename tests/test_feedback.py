@@ -154,7 +154,7 @@ def test_instructor_notes_stay_out_of_statements_notebooks_and_bundles(tmp_path)
         names = zf.namelist()
         text = "".join(zf.read(n).decode(errors="replace") for n in names if n.endswith(".md"))
     assert not [n for n in names if "instructor" in n.lower()] and "time and memory" not in text.lower()
-    notes = (ROOT / "assignments" / "vae" / "hidden_instructor_notes.md").read_text()
+    notes = (ROOT / "assignments" / "vae" / "instructor" / "notes.md").read_text()
     assert "peak resident memory" in notes
 
 

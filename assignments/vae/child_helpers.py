@@ -7,7 +7,9 @@ Each test charges its failures to the function it is about. Where a test of one 
 needs another one (``train_vae`` needs a model, ``sample_images`` needs a model whose images
 depend on z), a failure of that other function is caught here and reported by its own tests,
 and the test goes on with the grader's own small VAE (``_stand_in``, for train_vae: judge side
-only) or a bare decoder (``_decoder_shell``, for sample_images) instead.
+only) or a bare decoder (``_decoder_shell``, for sample_images) instead. A caught failure goes
+back in the result as ``student_failure(function, exc)`` (the engine's child-helper API,
+autograder/contract.py), which the judge turns into the failure the tests of that function raise.
 """
 
 # The sample_images tests judge the student's trained model only when its own images, for the
@@ -17,27 +19,20 @@ only) or a bare decoder (``_decoder_shell``, for sample_images) instead.
 # decodes a single z.
 MIN_DECODER_SPREAD = 0.05
 
-# ``describe_error(exc)`` (a student's exception in the child's error format, for
-# ``proxy.failure_from_error`` in the judge) is provided by the child when it loads this file.
-
 
 def _model(module, x_dim, z_dim, device):
     model = module.VAE(x_dim, z_dim)
     return model.to(device)
 
 
-def _missing(name):
-    return {"kind": "missing", "type": "AttributeError", "message": f"no function named {name!r}"}
-
-
 def _student_model(module, x_dim, z_dim, device):
-    """(the student's VAE(x_dim, z_dim) on ``device``, None), or (None, error) when it cannot be built."""
+    """(the student's VAE(x_dim, z_dim) on ``device``, None), or (None, failure) when it cannot be built."""
     if not callable(getattr(module, "VAE", None)):
-        return None, _missing("VAE")
+        return None, student_failure("VAE")
     try:
         return _model(module, x_dim, z_dim, device), None
     except Exception as exc:  # noqa: BLE001 - reported by the tests of the VAE
-        return None, describe_error(exc)
+        return None, student_failure("VAE", exc)
 
 
 def _raised_in(exc, module, model):
@@ -64,10 +59,10 @@ def _raised_in(exc, module, model):
 
 def _stand_in(x_dim, z_dim, device):
     """The grader's own small VAE for the tests of train_vae when the student's VAE cannot serve,
-    or None where it is not available. It lives in hidden_stand_in.py, on the grader's side only
-    (a whole working VAE is an answer of this assignment): the tests append that file's source to
-    this one when it is present, as it is wherever a grade is given. In the student folder it is
-    absent, and train_vae is then not tried without a working VAE."""
+    or None where it is not available. It lives in hidden_child_helpers.py, on the grader's side
+    only (a whole working VAE is an answer of this assignment): the engine appends that file's
+    source to this one where it is present, as it is wherever a grade is given. In the student
+    folder it is absent, and train_vae is then not tried without a working VAE."""
     make = globals().get("_grader_vae")
     return None if make is None else make(x_dim, z_dim, device)
 
@@ -149,7 +144,7 @@ def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device,
     if failure is not None:
         if model_error is not None or isinstance(failure, MemoryError) or not _raised_in(failure, module, model):
             raise failure
-        model_error, problem = describe_error(failure), "your VAE failed during training"
+        model_error, problem = student_failure("VAE", failure), "your VAE failed during training"
         model = _stand_in(x_dim, z_dim, device)
         if model is None:
             return {"untried": problem, "model_error": model_error}
@@ -168,7 +163,7 @@ def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device,
             probe = {"mu": mu_a.cpu(), "log_var": log_var_a.cpu(), "logits": logits.cpu(),
                      "shuffled": shuffled.cpu()}
         except Exception as exc:  # noqa: BLE001 - the judge calls encode/decode here: the VAE's failure
-            model_error, problem = describe_error(exc), "your trained VAE's encode or decode failed"
+            model_error, problem = student_failure("VAE", exc), "your trained VAE's encode or decode failed"
     judged = _judged_samples(module, None if model_error else model, 64, device, x_dim, z_dim, why_not=problem,
                              need_spread=True)
     return dict(probe, losses=[float(v) for v in losses], device_after=device_after, model_error=model_error,
@@ -176,18 +171,17 @@ def train_and_probe(module, train, held_a, held_b, eps_a, z_dim, epochs, device,
 
 
 def _samples(module, model, n, device):
-    """(samples, None, None), or (None, error, exception) when sample_images fails: its failure
+    """(samples, None, None), or (None, failure, exception) when sample_images fails: its failure
     is reported by the sample_images tests only, never held against train_vae (a correct
-    train_vae keeps its points while sample_images is still a TODO). The error has the child's
-    format (proxy.failure_from_error)."""
+    train_vae keeps its points while sample_images is still a TODO)."""
     import torch
 
     if not callable(getattr(module, "sample_images", None)):
-        return None, _missing("sample_images"), None
+        return None, student_failure("sample_images"), None
     try:
         return torch.as_tensor(module.sample_images(model, n, device=device)).detach().cpu(), None, None
     except Exception as exc:  # noqa: BLE001 - whatever the student raises is reported to the tests
-        return None, describe_error(exc), exc
+        return None, student_failure("sample_images", exc), exc
 
 
 def _decoder_spread(model, z_dim, device):

@@ -1,41 +1,28 @@
 """Hidden tests for vae: closed forms against the judge's float64 values, and training
 judged by the judge's own loss on held-out digits, with its own noise."""
 import math
-from autograder.course import tomllib
-from pathlib import Path
 
 import pytest
 import torch
 
 from autograder.checks import expect_close, expect_tensor, expect_tuple, fail
-from autograder.plugin import load_module
-from autograder.proxy import Helper, failure_from_error
 
-HERE = Path(__file__).resolve().parent
-
-
-def grader_helper() -> Helper:
-    """child_helpers.py with the grader's stand-in VAE (hidden_stand_in.py) appended; the same
-    helper as test_public.py's wherever a grade is given."""
-    source = (HERE / "child_helpers.py").read_text()
-    return Helper("vae_helpers_with_stand_in", source + "\n\n" + (HERE / "hidden_stand_in.py").read_text())
+# The child helpers (the `child_helpers` fixture) hold the grader's stand-in VAE
+# (hidden_child_helpers.py) wherever a grade is given.
 
 
-HELPER = grader_helper()
-judge = load_module(HERE / "vae_judge.py", "_vae_judge_hidden")
-_CONFIG = tomllib.loads((HERE / "assignment.toml").read_text())["training"]
-# MNIST (an instructor's option, --dataset mnist) overrides some settings; its pass mark is
-# calibrated at grading time by training the reference on the same data (see `pass_mark`).
-# Read when the training fixture runs, not at import: a judge process that grades several
-# submissions may import this module once and change data set in between.
-
-
-def training_config() -> dict:
-    config = {k: v for k, v in _CONFIG.items() if k != "mnist"}
+def training_config(judge, config) -> dict:
+    """assignment.toml's [training] table, for the data set of this grading. MNIST (an
+    instructor's option, --dataset mnist) overrides some settings; its pass mark is calibrated
+    at grading time by training the reference on the same data (see `pass_mark`). Read when
+    the training fixture runs: a judge process that grades several submissions may change
+    data set in between."""
+    training = config["training"]
+    settings = {k: v for k, v in training.items() if k != "mnist"}
     if judge.dataset_name() == "mnist":
-        config.update(_CONFIG["mnist"])
-        del config["max_neg_elbo"]  # calibrated for the digits only
-    return config
+        settings.update(training["mnist"])
+        del settings["max_neg_elbo"]  # calibrated for the digits only
+    return settings
 
 
 def gaussians(*shape, seed, dtype=torch.float32):
@@ -94,7 +81,7 @@ def test_standardize_keeps_kl(student):
 
 
 @pytest.mark.grade("2.5", "negative_elbo: random batch, pixels summed, batch averaged, beta on the KL", points=2)
-def test_negative_elbo_random(student):
+def test_negative_elbo_random(student, judge):
     g = torch.Generator().manual_seed(5)
     x = (torch.rand(7, 20, generator=g) > 0.5).float()
     logits, mu, log_var = torch.randn(7, 20, generator=g) * 2, torch.randn(7, 4, generator=g), torch.randn(7, 4, generator=g)
@@ -125,9 +112,9 @@ def test_negative_elbo_differentiable(student):
 
 
 @pytest.mark.grade("2.7", "forward: z is sampled by reparameterization (gradients reach log_var)", points=2)
-def test_reparameterized(student, device):
+def test_reparameterized(student, device, child_helpers):
     x = (torch.rand(6, 64, generator=torch.Generator().manual_seed(7)) > 0.5).float()
-    info = student.run(HELPER, "shapes", x, 8, device, function="VAE").value
+    info = student.run(child_helpers, "shapes", x, 8, device, function="VAE").value
     if info["stochastic"] == 0:
         fail("forward(x) gave the same logits twice: z must be drawn from q(z|x), not set to mu.")
     if info["grad_log_var"] == 0:
@@ -137,14 +124,14 @@ def test_reparameterized(student, device):
 
 
 @pytest.fixture(scope="module")
-def trained(student, device):
+def trained(student, device, judge, config, child_helpers):
     """The student's VAE, trained once by the student's train_vae, probed with the judge's noise."""
-    TRAINING = training_config()
+    TRAINING = training_config(judge, config)
     train, held_a, held_b = judge.training_data(TRAINING, seed=0)
     n = int(TRAINING["eval_samples"])
     eps = torch.randn(n, len(held_a), int(TRAINING["z_dim"]), generator=torch.Generator().manual_seed(8))
     try:
-        result = student.run(HELPER, "train_and_probe", train, held_a, held_b, eps, int(TRAINING["z_dim"]),
+        result = student.run(child_helpers, "train_and_probe", train, held_a, held_b, eps, int(TRAINING["z_dim"]),
                              int(TRAINING["epochs"]), device, n, function="train_vae",
                              timeout=float(TRAINING["timeout"])).value
     except Exception as exc:  # every training test reports the same failure
@@ -174,7 +161,7 @@ def _trained_model(trained):
     be built or failed (train_vae was then run on the grader's stand-in) fails them."""
     t = _trained(trained)
     if t["model_error"]:
-        raise failure_from_error("VAE", t["model_error"])
+        raise t["model_error"]
     return t
 
 
@@ -185,7 +172,7 @@ def summary(t) -> str:
             + ", ".join(f"{v:.1f}" for v in t["losses"][:: max(1, len(t['losses']) // 8)]))
 
 
-def pass_mark(t, reference, device) -> float:
+def pass_mark(judge, t, reference, device) -> float:
     """The fixed, calibrated mark on the digits; on another data set, 45% of the way from
     what the reference reaches (trained here, in the judge, on the same data) to the baseline."""
     if t["mark"] is not None:
@@ -203,9 +190,9 @@ def pass_mark(t, reference, device) -> float:
 
 
 @pytest.mark.grade("2.8", "training: held-out negative ELBO well below the no-latent baseline", points=4)
-def test_training_quality(student, trained, feedback, reference, device):
+def test_training_quality(student, trained, feedback, reference, device, judge):
     t = _trained_model(trained)
-    mark = pass_mark(t, reference, device)
+    mark = pass_mark(judge, t, reference, device)
     feedback.add(summary(t))
     total = t["rec"] + t["kl"]
     if not math.isfinite(total) or total > mark:
@@ -229,7 +216,7 @@ def test_latent_used(student, trained):
 
 
 @pytest.mark.grade("2.10", "train_vae: trains on the device, one finite loss per epoch, decreasing", points=1)
-def test_training_curve(student, trained, device, reference):
+def test_training_curve(student, trained, device, reference, judge):
     t = _trained(trained)
     TRAINING = t["config"]
     losses = t["losses"]
@@ -247,20 +234,20 @@ def test_training_curve(student, trained, device, reference):
     if t["model_error"]:
         return
     held_out = t["rec"] + t["kl"]
-    if held_out <= pass_mark(t, reference, device) and not 0.5 * held_out <= losses[-1] <= 2 * held_out:
+    if held_out <= pass_mark(judge, t, reference, device) and not 0.5 * held_out <= losses[-1] <= 2 * held_out:
         fail(f"The last per-epoch loss train_vae returned is {losses[-1]:.2f}, but the judge measures your trained "
              f"model's negative ELBO at {held_out:.2f} nats per image: return, for each epoch, the MEAN over "
              "the epoch's batches of negative_elbo(...)[0], a negative ELBO per image in nats (not a sum over "
              "batches, not a mean over pixels).")
 
 
-def images_to_judge(student, trained, device):
+def images_to_judge(student, judge, config, child_helpers, trained, device):
     """(what sample_images returned for 64 images, x_dim): on the trained model, or when training
     failed on an untrained VAE (or the grader's bare decoder; see child_helpers.fresh_samples)."""
     if isinstance(trained, Exception):  # training failed: judge sample_images without a trained model
-        config = training_config()
-        x_dim = judge.training_data(config, seed=0)[0].shape[-1]
-        return student.run(HELPER, "fresh_samples", x_dim, int(config["z_dim"]), 64, device,
+        settings = training_config(judge, config)
+        x_dim = judge.training_data(settings, seed=0)[0].shape[-1]
+        return student.run(child_helpers, "fresh_samples", x_dim, int(settings["z_dim"]), 64, device,
                            function="sample_images", timeout=60).value, x_dim
     return trained, trained["data"][0].shape[-1]
 
@@ -270,7 +257,7 @@ def judge_images(t, x_dim, feedback, lead=""):
     if t["stand_in"]:
         feedback.add(f"sample_images was judged on the grader's own small decoder, since {t['stand_in']}.")
     if t["sample_error"]:
-        raise failure_from_error("sample_images", t["sample_error"])
+        raise t["sample_error"]
     samples = expect_tensor(t["samples"], what="sample_images(model, 64)", shape=(64, x_dim))
     if samples.min() < 0 or samples.max() > 1:
         fail(lead + "sample_images should return Bernoulli means sigmoid(logits), in [0, 1].")
@@ -282,18 +269,18 @@ def judge_images(t, x_dim, feedback, lead=""):
 
 
 @pytest.mark.grade("2.11", "sample_images: 64 varied images in [0, 1] from the trained model", points=1)
-def test_samples(student, trained, feedback, device):
-    t, x_dim = images_to_judge(student, trained, device)
+def test_samples(student, trained, feedback, device, judge, child_helpers, config):
+    t, x_dim = images_to_judge(student, judge, config, child_helpers, trained, device)
     judge_images(t, x_dim, feedback)
 
 
 @pytest.mark.grade("2.12", "forward: z ~ N(mu, exp(log_var)), sigma = exp(log_var / 2)", points=2)
-def test_sampling_scale(student, device):
+def test_sampling_scale(student, device, child_helpers):
     n = 4000
     log_var0 = torch.linspace(-1.5, 1.5, 6).repeat(n, 1)
     mu0 = torch.linspace(-2.0, 2.0, 6).repeat(n, 1)
     x = torch.zeros(n, 64)
-    result = student.run(HELPER, "sampling", x, mu0, log_var0, device, function="VAE", timeout=60).value
+    result = student.run(child_helpers, "sampling", x, mu0, log_var0, device, function="VAE", timeout=60).value
     if result is None:
         return  # forward does not call self.encode/self.decode: its sampling is judged by 2.7 and 2.8
     z = expect_tensor(result["z"], what="the z that forward decodes", shape=(n, 6))
@@ -311,11 +298,11 @@ def test_sampling_scale(student, device):
 
 
 @pytest.mark.grade("2.13", "sample_images: decodes z drawn from the prior N(0, I)", points=1)
-def test_samples_from_prior(student, trained, feedback, device):
+def test_samples_from_prior(student, trained, feedback, device, judge, child_helpers, config):
     n, z_dim = 2000, 8
-    z = student.run(HELPER, "prior_draws", 64, z_dim, n, device, function="sample_images", timeout=60).value
+    z = student.run(child_helpers, "prior_draws", 64, z_dim, n, device, function="sample_images", timeout=60).value
     if z is None:  # sample_images does not call model.decode: the z cannot be recorded, its images are judged
-        t, x_dim = images_to_judge(student, trained, device)
+        t, x_dim = images_to_judge(student, judge, config, child_helpers, trained, device)
         judge_images(t, x_dim, feedback, lead="sample_images never hands a z to model.decode, so the z it "
                                                "decodes could not be recorded; its images were judged instead. ")
         return

@@ -1,7 +1,8 @@
-"""The grader's stand-in VAE (judge side only: never in the student bundle, see
-``is_hidden`` in autograder/build.py). The tests append this source to child_helpers.py's
-(``grader_helper`` in test_public.py and test_hidden.py), so that it runs in the child beside
-the student's module; ``_stand_in`` there calls ``_grader_vae``."""
+"""The grader's stand-in VAE: child code for grading only (never in the student bundle: the
+``hidden_`` prefix, see ``is_hidden`` in autograder/build.py). The engine appends this source
+to child_helpers.py's wherever it is present (the ``child_helpers`` fixture,
+autograder/contract.py), so that it runs in the child beside the student's module;
+``_stand_in`` there calls ``_grader_vae``."""
 
 
 def _grader_vae(x_dim, z_dim, device):

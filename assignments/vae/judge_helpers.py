@@ -1,5 +1,5 @@
 """Judge-side math for the vae assignment (float64): the trusted loss and the baseline.
-Not a reference solution; shipped with the public tests."""
+Not a reference solution; the hidden tests use it (the `judge` fixture), so it does not ship."""
 from __future__ import annotations
 
 import torch
