@@ -16,7 +16,9 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from common import ROOT, machine, measure, table  # noqa: E402
+from sample_builder import build_sample  # noqa: E402  (a wrong sample is only its mistake: build it)
 
 
 def make_class(slug: str, size: int, folder: Path) -> None:
@@ -26,7 +28,7 @@ def make_class(slug: str, size: int, folder: Path) -> None:
     for i, source in zip(range(size), itertools.cycle(pool)):
         target = folder / f"student_{i:03d}"
         target.mkdir(parents=True)
-        shutil.copy(source, target / f"{slug}.py")
+        shutil.copy(build_sample(source), target / f"{slug}.py")
 
 
 def main() -> None:

@@ -9,16 +9,20 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _folder in (ROOT, ROOT / "tests"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
+from sample_builder import build_sample  # noqa: E402
 
 
 def grade_file(slug: str, path: Path, *, public_only: bool = False):
-    """Grade ``path`` in-process on the CPU, as `autograder grade` does."""
+    """Grade ``path`` in-process on the CPU, as `autograder grade` does. A wrong sample
+    (a mutation, see tests/sample_builder.py) is graded as the module it builds."""
     from autograder.course import load_assignment
     from autograder.grading import grade
 
-    return grade(load_assignment(ROOT, slug), Path(path), device="cpu", public_only=public_only)
+    return grade(load_assignment(ROOT, slug), build_sample(Path(path)), device="cpu", public_only=public_only)
 
 
 def expected_failures(path: Path) -> set[str] | None:

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, build_sample
 
 SUBMISSIONS = {  # three kinds of grade: full marks, nothing, some
     "a_solution": ROOT / "solutions" / "kl_asymmetry.py",
@@ -33,7 +33,7 @@ def _class(tmp_path: Path) -> Path:
     folder = tmp_path / "class"
     folder.mkdir()
     for name, source in SUBMISSIONS.items():
-        shutil.copy(source, folder / f"{name}.py")
+        shutil.copy(build_sample(source), folder / f"{name}.py")  # a wrong sample: built
     return folder
 
 
@@ -46,7 +46,7 @@ def _export(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("export/submission_metadata.yml", meta)
         for sid, name in ids.items():
-            zf.write(SUBMISSIONS[name], f"export/{sid}/kl_asymmetry.py")
+            zf.write(build_sample(SUBMISSIONS[name]), f"export/{sid}/kl_asymmetry.py")
     return archive, ids
 
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, build_sample
 
 distributed = pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[dask]'")
 
@@ -77,7 +77,7 @@ def _class(tmp_path: Path, names=tuple(SUBMISSIONS), extra: dict[str, str] | Non
     folder = tmp_path / "class"
     folder.mkdir()
     for name in names:
-        shutil.copy(SUBMISSIONS[name], folder / f"{name}.py")
+        shutil.copy(build_sample(SUBMISSIONS[name]), folder / f"{name}.py")  # a wrong sample: built
     for name, text in (extra or {}).items():
         (folder / f"{name}.py").write_text(text)
     return folder

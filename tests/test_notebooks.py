@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, expected_failures, failed_numbers, grade_file
+from conftest import ROOT, SUBMISSIONS, build_sample, expected_failures, failed_numbers, grade_file
 
 SLUG = "kl_asymmetry"
 
@@ -340,7 +340,7 @@ def test_otter_adapter_gives_our_verdicts_in_process(monkeypatch, assignment, su
 
     monkeypatch.chdir(ROOT)
     tests = collect_tests(assignment)
-    records = run_grader_tests(_env_of(submission), SLUG, [t.nodeid for t in tests])
+    records = run_grader_tests(_env_of(build_sample(submission)), SLUG, [t.nodeid for t in tests])
     failed = {r.number for k, r in records.items() if k != "__problems__" and r.status != "passed"}
     assert len([k for k in records if k != "__problems__"]) == 29
     assert failed == (expected if expected is not None else expected_failures(submission))
