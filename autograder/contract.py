@@ -9,7 +9,8 @@ engine makes of them (docs/writing-assignments.md teaches it).
                             tests pass to ``student.run``)
 ``hidden_child_helpers.py`` child code for grading only (never shipped to students),
                             appended to ``child_helpers.py`` wherever it is present
-``assignment.toml``         the ``config`` fixture (the whole file as a dict)
+``assignment.toml``         the ``config`` fixture (the whole file, read-only: tables are
+                            mappings, arrays tuples)
 ``instructor/``             instructors' tools (calibration, plots, notes): never shipped
 =========================== ==========================================================
 
@@ -28,7 +29,7 @@ import importlib.util
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 from .proxy import Helper, Student, failure_from_error
@@ -78,6 +79,16 @@ def load_python(path: Path, name: str) -> ModuleType:
 def load_config(folder: Path) -> dict:
     """``assignment.toml`` of an assignment folder, as a dict."""
     return tomllib.loads((Path(folder) / CONFIG_FILE).read_text())
+
+
+def frozen(value: Any) -> Any:
+    """``value`` (parsed TOML) read-only: tables become read-only mappings, arrays tuples. The
+    ``config`` fixture is shared by every test of a grading, so no test may change it."""
+    if isinstance(value, dict):
+        return MappingProxyType({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(frozen(v) for v in value)
+    return value
 
 
 def load_judge_helpers(folder: Path) -> ModuleType:

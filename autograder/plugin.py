@@ -14,18 +14,18 @@ before anything runs, so a crashing submission never shrinks the maximum score.
 """
 from __future__ import annotations
 
-import copy
 import importlib.util
 import sys
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from .checks import GradingFailure
-from .contract import ChildHelpers, GradingStudent, child_helpers_for, load_config, load_judge_helpers
+from .contract import ChildHelpers, GradingStudent, child_helpers_for, frozen, load_config, load_judge_helpers
 from .proxy import (OutOfTime, Session, Student, StudentCrashed, StudentFailure, StudentRaised,
                     SubmissionNotLoaded)
 from .records import (CRASHED, FAILED, GRADER_ERROR, NOT_LOADED, OUT_OF_TIME, PASSED, RAISED, SKIPPED, TIME_LIMIT,
@@ -132,9 +132,9 @@ class GradingPlugin:
         return self._assignment_file(request, "child_helpers", child_helpers_for)
 
     @pytest.fixture(scope="module")
-    def config(self, request) -> dict:
-        """The assignment's ``assignment.toml`` as a dict (a copy of its own for each test module)."""
-        return copy.deepcopy(self._assignment_file(request, "config", load_config))
+    def config(self, request) -> Mapping:
+        """The assignment's ``assignment.toml``, read-only (tables are mappings, arrays tuples)."""
+        return self._assignment_file(request, "config", lambda folder: frozen(load_config(folder)))
 
     # ---------------------------------------------------------------- hooks
     def pytest_configure(self, config: pytest.Config) -> None:
