@@ -9,8 +9,9 @@ Grader tests are ordinary pytest tests, marked with their number, name and point
 The plugin gives them the ``student`` fixture (the sandbox proxy), ``feedback``, ``device``,
 in the judge only ``reference`` (the reference solution), and the files of the test's own
 assignment folder (autograder/contract.py): ``judge`` (``judge_helpers.py``), ``child_helpers``
-(``child_helpers.py``, for ``student.run``) and ``config`` (``assignment.toml``). It records every collected test with its maximum
-before anything runs, so a crashing submission never shrinks the maximum score.
+(``child_helpers.py``, for ``student.run``) and ``config`` (``assignment.toml``). It records
+every collected test with its maximum before anything runs, so a crashing submission never
+shrinks the maximum score.
 """
 from __future__ import annotations
 
