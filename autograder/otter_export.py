@@ -348,7 +348,7 @@ def write_otter_master(assignment: Assignment, out: Path) -> Path:
     the reference and the hidden tests: like the Gradescope zip, it is for instructors only."""
     import nbformat
 
-    from .build import ENGINE, _engine_skip, is_hidden, is_instructor_tool
+    from .build import ENGINE, _engine_skip, is_instructor_tool, student_files
 
     slug = assignment.slug
     folder = Path(out) / slug / OTTER_DIR
@@ -364,8 +364,12 @@ def write_otter_master(assignment: Assignment, out: Path) -> Path:
     shutil.copy2(assignment.solution, folder / "solutions" / f"{slug}.py")
     (folder / "requirements.txt").write_text(REQUIREMENTS)
     rel = [p.relative_to(folder).as_posix() for p in copied]
-    files = ["autograder"] + [p for p, c in zip(rel, copied) if not is_hidden(c)]
-    autograder_files = [p for p, c in zip(rel, copied) if is_hidden(c)] + [f"solutions/{slug}.py"]
+    # students get what the student bundle ships from the assignment folder (public tests and
+    # the files they use); the rest (hidden tests, judge-only helpers) only the autograder
+    shipped = {folder / "assignments" / slug / p.relative_to(assignment.folder)
+               for p in student_files(assignment.folder)}
+    files = ["autograder"] + [p for p, c in zip(rel, copied) if c in shipped]
+    autograder_files = [p for p, c in zip(rel, copied) if c not in shipped] + [f"solutions/{slug}.py"]
     target = folder / f"{slug}-master.ipynb"
     target.write_text(nbformat.writes(build_master(assignment, files, autograder_files)) + "\n")
     return target

@@ -158,10 +158,15 @@ def _trained(trained):
 
 def _trained_model(trained):
     """The training run, for the tests that judge the student's trained VAE: a VAE that could not
-    be built or failed (train_vae was then run on the grader's stand-in) fails them."""
+    be built or failed (train_vae was then run on the grader's stand-in) fails them, with the
+    failure child_helpers.train_and_probe reported for the VAE. (Naming "VAE" here also tells
+    autograder.notebooks.tests_touching that these tests judge the VAE.)"""
     t = _trained(trained)
-    if t["model_error"]:
-        raise t["model_error"]
+    failure = t["model_error"]
+    if failure:
+        if failure.function != "VAE":
+            raise RuntimeError(f"train_and_probe reported a model failure of {failure.function!r}, not of the VAE")
+        raise failure
     return t
 
 
