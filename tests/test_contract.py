@@ -186,3 +186,66 @@ def test_failures_in_leaves_other_values_alone():
     forged = failures_in({FAILURE_KEY: "f", "kind": "grader", "message": "x"})  # only the child reports grader errors
     assert isinstance(forged, StudentRaised)
     assert isinstance(failures_in({FAILURE_KEY: "g", "kind": "missing"}), MissingFunction)
+
+
+# ----------------------------------------------------------------------------- the documented example
+DOC = Path(__file__).resolve().parents[1] / "docs" / "writing-assignments.md"
+
+
+def documented_files() -> dict[str, str]:
+    """The files of docs/writing-assignments.md's example: each fenced block right under a
+    line **`path`**."""
+    import re
+
+    lines = DOC.read_text().splitlines()
+    files = {}
+    for i, line in enumerate(lines):
+        caption = re.fullmatch(r"\*\*`([^`]+)`\*\*", line.strip())
+        if caption and i + 2 < len(lines) and lines[i + 2].startswith("```"):
+            end = next(j for j in range(i + 3, len(lines)) if lines[j].startswith("```"))
+            files[caption.group(1)] = "\n".join(lines[i + 3:end]) + "\n"
+    return files
+
+
+def test_the_documented_example_is_a_working_assignment(tmp_path):
+    """The example of docs/writing-assignments.md, copied into a course folder: the solution
+    earns full marks, the template 0, and a TODO left in bernoulli_entropy fails the test that
+    reaches it through a child helper with the message of a direct call."""
+    from autograder.build import student_files
+    from autograder.course import load_assignment
+    from autograder.grading import grade as grade_assignment
+    from autograder.templates import make_template
+
+    files = documented_files()
+    assert set(files) == {"solutions/coin.py", "assignments/coin/README.md", "assignments/coin/assignment.toml",
+                          "assignments/coin/judge_helpers.py", "assignments/coin/child_helpers.py",
+                          "assignments/coin/test_public.py", "assignments/coin/test_hidden.py"}
+    course = tmp_path / "course"
+    for name, text in files.items():
+        (course / name).parent.mkdir(parents=True, exist_ok=True)
+        (course / name).write_text(text)
+    template = make_template(files["solutions/coin.py"])
+    todo_lines = ("    # TODO: H(p) = -p ln p - (1 - p) ln(1 - p); torch.xlogy(p, p) is p ln p with 0 ln 0 = 0\n"
+                  "    raise NotImplementedError\n")
+    assert todo_lines in template and todo_lines in DOC.read_text()  # the page shows the real template
+    assignment = load_assignment(course, "coin")
+    assert sorted(p.name for p in student_files(assignment.folder)) == [
+        "README.md", "assignment.toml", "child_helpers.py", "judge_helpers.py", "test_public.py"]
+
+    def graded(source: str):
+        path = tmp_path / "coin.py"
+        path.write_text(source)
+        results = grade_assignment(assignment, path, device="cpu")
+        assert results.ok, results.output
+        return results, {t.number: t for t in results.tests}
+
+    results, _ = graded(files["solutions/coin.py"])
+    assert results.score == results.max_score == 7
+    results, _ = graded(template)
+    assert results.score == 0
+    todo = files["solutions/coin.py"].replace("    return -torch.xlogy(p, p) - torch.xlogy(1 - p, 1 - p)\n",
+                                              "    raise NotImplementedError\n")
+    results, tests = graded(todo)
+    assert {n for n, t in tests.items() if t.status != "passed"} == {"1.1", "2.1", "2.3"}
+    assert tests["2.3"].output == tests["2.1"].output == (
+        "`bernoulli_entropy` is not implemented yet (it raises NotImplementedError).")
