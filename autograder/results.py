@@ -195,14 +195,21 @@ def bounded(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     return f"{head}\n... ({len(text) - len(head)} more characters not shown)"
 
 
-def problem_paragraph(results: Results) -> str:
-    """The paragraph of ``output`` that tells the student the grader had a problem ("" when none)."""
-    return "\n".join([PROBLEM_LINE, *results.problems]) if results.problems else ""
+def problem_paragraph(results: Results, *, detail: bool = False) -> str:
+    """The paragraph that says the grader had a problem ("" when none). Students (results.json's
+    ``output``) get each problem's first line only: a collection traceback or a judge-side
+    exception can quote the hidden tests, so the whole text goes to the instructor's notes
+    (``Results.notes``) and, with ``detail``, to the terminal of whoever ran the grader."""
+    if not results.problems:
+        return ""
+    lines = results.problems if detail else [bounded(p.strip().splitlines()[0] if p.strip() else p, 200)
+                                             for p in results.problems]
+    return "\n".join([PROBLEM_LINE, *lines])
 
 
-def paragraphs(results: Results) -> list[str]:
+def paragraphs(results: Results, *, detail: bool = False) -> list[str]:
     """``output``'s paragraphs after the header: the messages, then the problem paragraph."""
-    return [p for p in (*results.messages, problem_paragraph(results)) if p]
+    return [p for p in (*results.messages, problem_paragraph(results, detail=detail)) if p]
 
 
 def render_output(results: Results) -> str:
@@ -214,7 +221,7 @@ def render_messages(results: Results, width: int = TABLE_WIDTH) -> str:
     """What the grader says about the submission as a whole (which file was graded, why it
     could not be loaded, ...): ``output`` after its header, wrapped, for the top of the
     printed results."""
-    return "\n\n".join("\n".join(wrap(p, width)) for p in paragraphs(results) if p.strip())
+    return "\n\n".join("\n".join(wrap(p, width)) for p in paragraphs(results, detail=True) if p.strip())
 
 
 def render_check(results: Results, *, width: int = TABLE_WIDTH, rest_in: str | None = None) -> str:

@@ -251,6 +251,23 @@ def test_a_collection_error_is_a_grader_problem_not_an_interrupt(tmp_path):
     assert "The grader had a problem; your instructor has been told:" in results.output
 
 
+def test_a_broken_hidden_test_file_does_not_show_its_source_to_students(tmp_path):
+    """A collection traceback quotes the hidden test file: students get the problem's first line,
+    the instructor's notes and whoever runs the grader in a terminal get all of it."""
+    course = _tiny_course(tmp_path)
+    (course / "assignments" / "tiny" / "test_hidden.py").write_text(
+        "import this_module_does_not_exist  # the expected value is hidden-answer-1234\n")
+    results = _grade(course, tmp_path, "def double(x):\n    return 2 * x\n\ndef half(x):\n    return x / 2\n")
+    assert any("hidden-answer-1234" in p for p in results.problems), results.problems  # it is in the traceback
+    student_view = json.dumps({k: v for k, v in results.to_gradescope().items() if k != "tests"})
+    visible_tests = [t for t in results.to_gradescope()["tests"] if t.get("visibility") != "hidden"]
+    assert "hidden-answer-1234" not in student_view + json.dumps(visible_tests)
+    assert "The grader had a problem; your instructor has been told:" in results.output
+    notes = [t for t in results.to_gradescope()["tests"] if t.get("visibility") == "hidden"]
+    assert notes and "hidden-answer-1234" in json.dumps(notes)
+    assert "hidden-answer-1234" in render_check(results)
+
+
 def test_the_watchdog_writes_a_deadline_status(tmp_path, monkeypatch):
     """What the watchdog writes when grading did not return: the tests that finished keep their
     results, the others say why they got 0, and batch reads the deadline from the status."""
