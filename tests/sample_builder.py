@@ -190,7 +190,8 @@ def build(mutation: str, base: str, *, sample: str = "the mutation", base_name: 
     if mutation_items and _is_docstring(mutation_items[0].node):
         mutation_items.pop(0)
     split = _first_line(mutation_items[0].node) if mutation_items else len(mutation_lines)
-    head = "".join(mutation_lines[:split])
+    head = "".join(mutation_lines[:split]).rstrip("\n")
+    head = head + "\n" if head else ""
     if mutation_items:
         first = mutation_items[0]
         first.text, first.gap, first.start = "".join(mutation_lines[split:first.end]), "", split
@@ -221,7 +222,7 @@ def build(mutation: str, base: str, *, sample: str = "the mutation", base_name: 
     before: dict[int, list[str]] = {}  # base item index -> new definitions that go just before it
     pending: list[str] = []            # new definitions waiting for the next replaced one
     dropped: set[int] = set()
-    added_names, replaced_names = [], []
+    added_names, replaced_names, patched_names = [], [], []
     for item in definitions:
         targets = {by_name[name] for name in item.names if name in by_name}
         if len(targets) > 1:
@@ -237,9 +238,10 @@ def build(mutation: str, base: str, *, sample: str = "the mutation", base_name: 
             raise ValueError(f"{sample}: two definitions replace {', '.join(base_items[index].names)}")
         if item.names[0] in patched:
             replaced[index] = _patch_class(base_lines, base_items[index], mutation_lines, item, sample)
+            patched_names.append(item.names[0])
         else:
             replaced[index] = _with_docstring(item, mutation_lines, base_items[index].node, base_lines)
-        replaced_names += [f"{item.names[0]} (patched)"] if item.names[0] in patched else item.names
+            replaced_names += item.names
         before.setdefault(index, []).extend(pending)
         pending = []
     for name in removed:
@@ -248,7 +250,7 @@ def build(mutation: str, base: str, *, sample: str = "the mutation", base_name: 
         if by_name[name] in replaced:
             raise ValueError(f"{sample}: {name} is both removed and replaced")
         dropped.add(by_name[name])
-    unknown = patched - {name.split(" ")[0] for name in replaced_names}
+    unknown = patched - set(patched_names)
     if unknown:
         raise ValueError(f"{sample}: '# patch:' names {sorted(unknown)}, which it does not define")
 
@@ -262,6 +264,7 @@ def build(mutation: str, base: str, *, sample: str = "the mutation", base_name: 
     last_definition = definition_indices[-1] if definition_indices else len(base_items) - 1
 
     summary = [f"{', '.join(replaced_names)} replaced"] if replaced_names else []
+    summary += [f"{', '.join(f'{name} methods' for name in patched_names)} replaced"] if patched_names else []
     summary += [f"{', '.join(added_names)} added"] if added_names else []
     summary += [f"{', '.join(removed)} removed"] if removed else []
     out = [f"# Built by tests/sample_builder.py from {sample}:\n"
@@ -280,7 +283,10 @@ def build(mutation: str, base: str, *, sample: str = "the mutation", base_name: 
                 if last_import is None:
                     out += new_imports
             else:
-                out += [item.gap, replaced.get(index, item.text)]
+                text = replaced.get(index, item.text)
+                if head and index == int(has_docstring):  # a correct variant's own '# expect: full' goes
+                    text = re.sub(r"^# expect(-fail)?:.*\n", "", text, flags=re.M)
+                out += [item.gap, text]
                 if index == last_import:
                     out += new_imports
         if index == last_definition:
@@ -350,3 +356,10 @@ def _with_docstring(item: _Item, lines: list[str], base: ast.stmt, base_lines: l
 def _header_end(node: ast.ClassDef) -> int:
     """0-based index of the first line after the class statement's header."""
     return max([node.lineno] + [n.end_lineno for n in (*node.bases, *node.keywords)])
+
+
+if __name__ == "__main__":  # python tests/sample_builder.py SAMPLE ...: the file to grade for each
+    import sys
+
+    for argument in sys.argv[1:]:
+        print(build_sample(Path(argument)))
