@@ -221,9 +221,8 @@ def outcome_of(excinfo) -> str:
     if isinstance(exc, SubmissionNotLoaded):
         return NOT_LOADED
     if isinstance(exc, StudentCrashed):
-        # the reason is the judge's own wording of how the child ended (sandbox/process.py):
-        # a CPU-time limit kills it with SIGXCPU, reported as a crash
-        return TIME_LIMIT if exc.kind == "timeout" or "SIGXCPU" in exc.reason else CRASHED
+        # kind "cpu": the child's CPU-time limit killed it (sandbox/process.py)
+        return TIME_LIMIT if exc.kind in ("timeout", "cpu") else CRASHED
     if isinstance(exc, StudentRaised):
         return RAISED
     if isinstance(exc, (StudentFailure, GradingFailure, AssertionError)):

@@ -94,7 +94,7 @@ def test_outcome_comes_from_the_exception_not_from_the_message():
     cases = [
         (StudentCrashed("f", "it did not finish within the time limit", "timeout"), TIME_LIMIT),
         (StudentCrashed("f", "it did not finish within the time limit", "timeout", earlier=True), TIME_LIMIT),
-        (StudentCrashed("f", "it used up its CPU-time limit (SIGXCPU)", "crash"), TIME_LIMIT),
+        (StudentCrashed("f", "it used up its CPU-time limit (SIGXCPU)", "cpu"), TIME_LIMIT),
         (StudentCrashed("f", "the process was killed by SIGKILL (often: out of memory)", "crash"), CRASHED),
         (StudentCrashed("f", "memory limit exceeded: it tried to allocate more memory", "memory"), CRASHED),
         (OutOfTime(), OUT_OF_TIME),

@@ -43,7 +43,7 @@ class ChildGone(Exception):
     def __init__(self, reason: str, kind: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.kind = kind  # "timeout", "memory", "crash", "protocol"
+        self.kind = kind  # "timeout", "cpu", "memory", "disk", "crash", "protocol"
 
 
 class SandboxError(Exception):
@@ -444,7 +444,7 @@ class Child:
                 continue
             chunk = os.read(self.resp_r, min(n, 1 << 20))
             if not chunk:
-                raise ChildGone(self._death_reason(), "crash")
+                raise ChildGone(*self._death())
             chunks.append(chunk)
             n -= len(chunk)
         return b"".join(chunks)
@@ -465,23 +465,24 @@ class Child:
             except BlockingIOError:
                 continue
             except OSError:
-                raise ChildGone(self._death_reason(), "crash") from None
+                raise ChildGone(*self._death()) from None
 
-    def _death_reason(self) -> str:
+    def _death(self) -> tuple[str, str]:
+        """(reason, kind) of the child's end: kind "cpu" for its CPU-time limit, else "crash"."""
         try:
             code = self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
-            return "it closed the grader's channel"
+            return "it closed the grader's channel", "crash"
         if code < 0:
             sig = signal.Signals(-code).name
             if -code == signal.SIGXCPU:
-                return "it used up its CPU-time limit (SIGXCPU)"
+                return "it used up its CPU-time limit (SIGXCPU)", "cpu"
             if -code == signal.SIGXFSZ:
-                return "it wrote a file larger than the limit (SIGXFSZ)"
+                return "it wrote a file larger than the limit (SIGXFSZ)", "crash"
             if -code in (signal.SIGKILL, signal.SIGSEGV, signal.SIGABRT):
-                return f"the process was killed by {sig} (often: out of memory)"
-            return f"the process was killed by {sig}"
-        return f"the process exited with status {code} (sys.exit or os._exit in your code?)"
+                return f"the process was killed by {sig} (often: out of memory)", "crash"
+            return f"the process was killed by {sig}", "crash"
+        return f"the process exited with status {code} (sys.exit or os._exit in your code?)", "crash"
 
     def receive(self, timeout: float, on_wait=None) -> dict:
         deadline = time.monotonic() + timeout
