@@ -24,6 +24,7 @@ scripts (benchmarks/, calibration scripts) import this module too.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import re
 import tempfile
@@ -43,20 +44,24 @@ def is_mutation(path: Path) -> bool:
 
 
 def built_folder() -> Path:
-    """Where built samples are written (one copy per user; contents are deterministic)."""
+    """Where built samples are written by default (per user)."""
     return Path(tempfile.gettempdir()) / f"autograder-built-samples-{os.getuid()}"
 
 
 def build_sample(path: Path, folder: Path | None = None) -> Path:
     """The file to grade for the sample ``path``: for a mutation, the built module, written to
-    ``folder/<slug>/wrong/<same name>.py`` (default: `built_folder`); any other sample as it is."""
+    ``folder/<slug>/wrong/<same name>.py``; any other sample as it is. By default the folder is
+    `built_folder`/<digest of the built text>: two checkouts (or a reference edited between two
+    runs) never share a file, and a file once written never changes."""
     path = Path(path)
     if not is_mutation(path):
         return path
     path = path.resolve()
     slug = path.parent.parent.name
     text = build_source(path)
-    target = (Path(folder) if folder is not None else built_folder()) / slug / "wrong" / path.name
+    if folder is None:
+        folder = built_folder() / hashlib.sha256(text.encode()).hexdigest()[:16]
+    target = Path(folder) / slug / "wrong" / path.name
     target.parent.mkdir(parents=True, exist_ok=True)
     if not target.is_file() or target.read_text() != text:
         partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
