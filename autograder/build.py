@@ -235,13 +235,16 @@ def fallback_results(assignment: Assignment) -> str:
     the maximum intact (``@STATUS@`` becomes the grader's exit status)."""
     import json
 
+    from .results import GRADER_FAILED
     from .watchdog import skeleton
 
     message = ("The autograder failed to run (exit status @STATUS@). This is not your fault; "
                "please tell your instructor.")
     tests = [dict(t, score=0.0, status="failed", output="Not run: the autograder failed to run.")
              for t in skeleton(assignment)]
-    return json.dumps({"score": 0.0, "output": message, "visibility": "visible", "tests": tests}, indent=1)
+    extra = {"autograder": {"ok": False, "complete": False, "status": GRADER_FAILED, "tests": {}}}  # as batch reads it
+    return json.dumps({"score": 0.0, "output": message, "visibility": "visible", "tests": tests,
+                       "extra_data": extra}, indent=1)
 
 
 def build_student_bundle(assignment: Assignment, out: Path) -> Path:

@@ -55,13 +55,13 @@ def gradescope_root(built, tmp_path_factory):
     return root
 
 
-def run_autograder(root: Path, files: dict[str, str]) -> dict:
+def run_autograder(root: Path, files: dict[str, str], python: str | None = None) -> dict:
     submission = root / "submission"
     shutil.rmtree(submission, ignore_errors=True)
     submission.mkdir()
     for name, text in files.items():
         (submission / name).write_text(text)
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=_interpreter())
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python or _interpreter())
     proc = subprocess.run(["bash", str(root / "run_autograder")], env=env, capture_output=True, text=True,
                           timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -112,6 +112,23 @@ def test_rehearsal_solution_full_marks(gradescope_root):
     data = run_autograder(gradescope_root, {f"{SLUG}.py": (ROOT / "solutions" / f"{SLUG}.py").read_text()})
     assert data["score"] == sum(t["max_score"] for t in data["tests"]) == 41
     assert all(t["status"] == "passed" for t in data["tests"])
+
+
+def test_rehearsal_a_grader_that_cannot_run_leaves_the_fallback(gradescope_root, tmp_path):
+    """The judge dies before writing anything (here: an interpreter that exits 3): Gradescope
+    still gets every test at 0 with its maximum, the exit status, and a status batch reads."""
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    data = run_autograder(gradescope_root, {f"{SLUG}.py": (ROOT / "solutions" / f"{SLUG}.py").read_text()},
+                          python=str(broken))
+    assert data["score"] == 0 and sum(t["max_score"] for t in data["tests"]) == 41
+    assert all(t["status"] == "failed" for t in data["tests"])
+    assert "exit status 3" in data["output"]
+    assert data["extra_data"]["autograder"]["status"] == "grader failed"
+    from autograder.batch import judge_status
+
+    assert judge_status(data)[0] == "error"
 
 
 def test_rehearsal_template_zero(gradescope_root):
