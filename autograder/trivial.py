@@ -167,6 +167,7 @@ def check(assignment, *, device: str = "auto", kinds=KINDS) -> list[Verdict]:
     import tempfile
 
     from .grading import grade
+    from .results import problem_paragraph
 
     verdicts = []
     text = assignment.template.read_text()
@@ -177,9 +178,7 @@ def check(assignment, *, device: str = "auto", kinds=KINDS) -> list[Verdict]:
             path.write_text(trivial.source)
             results = grade(assignment, path, device=device)
         earned = [(t.number, t.name, t.score) for t in results.tests if t.score > 0]
-        marker = "The grader had a problem"
-        problems = "" if results.ok else (results.output[results.output.find(marker):]
-                                          if marker in results.output else results.output)
+        problems = "" if results.ok else (problem_paragraph(results, detail=True) or results.output)
         verdicts.append(Verdict(kind, results.score, results.max_score, earned, problems,
                                 results.execution_time))
     return verdicts
