@@ -208,8 +208,8 @@ def iwae_bound(x: Tensor, q_mu: Tensor, q_log_var: Tensor, W: Tensor, b: Tensor,
 
 # --------------------------------------------------------------------------- running this file
 def main() -> None:
-    """``python elbo_bound.py``: the bound and its gap on a model small enough to do by hand
-    (d = 2, k = 1), computed with your functions."""
+    """``python elbo_bound.py`` (in a notebook, ``main()``): the bound and its gap on a model small
+    enough to do by hand (d = 2, k = 1), computed with your functions."""
     torch.manual_seed(0)
     x = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
     W = torch.tensor([[1.0], [0.0]], dtype=torch.float64)

@@ -184,7 +184,8 @@ def fit_reverse_kl(weights: Tensor, means: Tensor, stds: Tensor,
 
 # --------------------------------------------------------------------------- running this file
 def main() -> None:
-    """``python kl_asymmetry.py``: the examples of the statement, computed with your functions."""
+    """``python kl_asymmetry.py`` (in a notebook, ``main()``): the examples of the statement, computed
+    with your functions."""
     p = torch.tensor([0.5, 0.5], dtype=torch.float64)
     q = torch.tensor([0.1, 0.9], dtype=torch.float64)
     print("p = (0.5, 0.5) and q = (0.1, 0.9) on the outcomes (+1, -1):")

@@ -221,7 +221,8 @@ def save_images(images: Tensor, path: str, columns: int = 8) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """``python vae.py``: train a VAE on the digits with your functions, then generate digits.
-    ``python vae.py --help`` lists the options."""
+    ``python vae.py --help`` lists the options; in a notebook, call ``main([])`` or, say,
+    ``main(["--epochs", "100"])``."""
     import argparse
     import time
 

@@ -185,7 +185,8 @@ def bits_per_dim(nll: Tensor, d: int, width: float) -> Tensor:
 
 # --------------------------------------------------------------------------- running this file
 def main() -> None:
-    """``python differential_entropy.py``: the examples of the statement, computed with your functions."""
+    """``python differential_entropy.py`` (in a notebook, ``main()``): the examples of the statement,
+    computed with your functions."""
     sigma = torch.tensor([0.1, 10.0], dtype=torch.float64)  # one height spread, in metres and centimetres
     h_m, h_cm = gaussian_entropy(sigma).tolist()
     print(f"Heights with sigma = 0.1 m: h = {h_m:.4f} nats in metres, {h_cm:.4f} nats in centimetres "

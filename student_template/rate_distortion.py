@@ -171,7 +171,8 @@ def plot_sweep(points: list[tuple[float, float, float]], path: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """``python rate_distortion.py``: the worked examples, then a beta sweep on the digits, all
-    computed with your functions. ``python rate_distortion.py --help`` lists the options."""
+    computed with your functions. ``python rate_distortion.py --help`` lists the options; in a
+    notebook, call ``main([])`` or, say, ``main(["--plot", "rd.png"])``."""
     import argparse
     import time
 

@@ -129,7 +129,8 @@ def _numbers(t: Tensor) -> str:
 
 
 def main() -> None:
-    """``python reparameterization.py``: the examples of the statement, computed with your functions."""
+    """``python reparameterization.py`` (in a notebook, ``main()``): the examples of the statement,
+    computed with your functions."""
     torch.manual_seed(0)
     mu, log_var = torch.tensor([1.0, -2.0]), torch.tensor([0.0, math.log(0.25)])
     z = sample_gaussian(mu.expand(100_000, 2), log_var.expand(100_000, 2))
