@@ -1,12 +1,5 @@
 """Wrong: draws with torch.normal(mu, std) when eps is not given: zero gradients."""
 # expect-fail: 1.2 2.4
-from __future__ import annotations
-
-import math
-from typing import Callable
-
-import torch
-from torch import Tensor
 
 
 def sample_gaussian(mu: Tensor, log_var: Tensor, eps: Tensor | None = None) -> Tensor:
@@ -14,23 +7,3 @@ def sample_gaussian(mu: Tensor, log_var: Tensor, eps: Tensor | None = None) -> T
     if eps is None:
         return torch.normal(mu, std)
     return mu + std * eps
-
-
-def pathwise_grad_quadratic(theta: Tensor, n_samples: int) -> Tensor:
-    eps = torch.randn(n_samples, *theta.shape, dtype=theta.dtype)
-    return (2 * (theta + eps)).mean(dim=0)
-
-
-def score_function_grad_quadratic(theta: Tensor, n_samples: int) -> Tensor:
-    x = theta + torch.randn(n_samples, *theta.shape, dtype=theta.dtype)
-    return (x**2 * (x - theta)).mean(dim=0)
-
-
-def pathwise_gradient(f: Callable[[Tensor, Tensor], Tensor], loss: Callable[[Tensor], Tensor],
-                      theta: Tensor, v: Tensor) -> Tensor:
-    total = torch.zeros_like(theta)
-    for v_i in v:
-        th = theta.detach().clone().requires_grad_(True)
-        (g,) = torch.autograd.grad(loss(f(th, v_i)), th)
-        total = total + g
-    return total / len(v)
