@@ -3,9 +3,8 @@
 The grader cannot send functions or autograd graphs across the process boundary, so the
 backward passes through ``sample_gaussian`` and the grader's own ``f`` and ``loss`` for
 ``pathwise_gradient`` live here. Every entry returns plain data: tensors, numbers, flags.
-The hidden tests take the same ``f`` and ``loss`` from the judge's copy of this file
-(``child_helpers.in_judge().CASES``) and compute the expected values themselves: nothing here
-computes an answer the student is asked for.
+The hidden tests take ``f`` and ``loss`` from the judge's copy (``child_helpers.in_judge().CASES``)
+and compute the expected values themselves: nothing here computes an answer the student is asked for.
 """
 from __future__ import annotations
 
