@@ -1,11 +1,5 @@
 """Wrong: every function returns ones of the right shape."""
 # expect-fail: 1.1 1.2 1.3 1.4 1.5 1.6 1.7 1.8 1.9 1.10 1.11 1.12 2.1 2.2 2.3 2.4 2.5 2.6 2.7 2.8 2.9 2.10 2.11 2.12 2.13 2.14 2.15 2.16 2.17 2.18 2.19 2.20 2.21 2.22 2.23
-from __future__ import annotations
-
-import math
-
-import torch
-from torch import Tensor
 
 
 def gaussian_entropy(sigma):
