@@ -6,12 +6,14 @@ A wrong ``.py`` sample holds only its mistake and is graded as the module it bui
 from __future__ import annotations
 
 import ast
+import copy
+import re
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, SUBMISSIONS, build_sample, expected_failures, failed_numbers, grade_file
-from sample_builder import build
+from sample_builder import DEFINITIONS, base_of, build, build_source, is_mutation, names_of
 
 SAMPLES = sorted(p for p in SUBMISSIONS.glob("*/*/*") if p.suffix in (".py", ".ipynb", ".zip") or p.is_dir())
 
@@ -25,6 +27,7 @@ def test_sample_submission(sample: Path):
     assert results.ok, results.output
     failed = failed_numbers(results)
     messages = {t.number: t.output for t in results.tests if t.status != "passed"}
+    messages["top"] = "\n".join(results.messages)  # a load failure says why here
     if expected is None:
         assert results.score == results.max_score, f"a correct submission lost points: {messages}"
     else:
@@ -34,7 +37,46 @@ def test_sample_submission(sample: Path):
             assert messages[number].strip(), f"test {number} failed without a message"
 
 
-# ----------------------------------------------------------------------------- the builder
+# ----------------------------------------------------------------------------- wrong samples are mutations
+MUTATIONS = [p for p in SAMPLES if is_mutation(p)]
+
+
+def _definitions(tree: ast.Module) -> dict[str, ast.stmt]:
+    return {name: node for node in tree.body if isinstance(node, DEFINITIONS) for name in names_of(node)}
+
+
+def _without_docstrings(node: ast.AST) -> str:
+    node = copy.deepcopy(node)
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and len(sub.body) > 1 \
+                and isinstance(sub.body[0], ast.Expr) and isinstance(sub.body[0].value, ast.Constant):
+            sub.body = sub.body[1:]
+    return ast.dump(node)
+
+
+@pytest.mark.parametrize("sample", MUTATIONS, ids=[str(p.relative_to(SUBMISSIONS)) for p in MUTATIONS])
+def test_wrong_sample_is_a_minimal_mutation(sample: Path, tmp_path):
+    """A wrong sample holds only what differs from the module it mutates, and builds into a
+    module with every definition the reference has (less those it removes)."""
+    tree = ast.parse(sample.read_text())
+    assert ast.get_docstring(tree), "a wrong sample starts with a docstring that says what is wrong"
+    expected_failures(sample)  # it has its expect-fail line
+    base = _definitions(ast.parse(base_of(sample).read_text()))
+    same = [name for name, node in _definitions(tree).items()
+            if name in base and _without_docstrings(node) == _without_docstrings(base[name])]
+    for name in " ".join(re.findall(r"^# patch:(.*)$", sample.read_text(), re.M)).split():
+        members = {m: n for n in base[name].body if isinstance(n, DEFINITIONS) for m in names_of(n)}
+        same += [f"{name}.{m}" for n in _definitions(tree)[name].body if isinstance(n, DEFINITIONS)
+                 for m in names_of(n) if m in members and _without_docstrings(n) == _without_docstrings(members[m])]
+    assert not same, f"{same}: the same as in {base_of(sample).name}; leave them out"
+    built = build_sample(sample, tmp_path)
+    assert built.name == sample.name and built.read_text() == build_source(sample)
+    assert re.findall(r"^# expect.*$", built.read_text(), re.M) == re.findall(r"^# expect.*$", sample.read_text(), re.M)
+    names = set(_definitions(ast.parse(built.read_text())))
+    removed = set(" ".join(re.findall(r"^# remove:(.*)$", sample.read_text(), re.M)).split())
+    assert names >= set(base) - removed and not names & removed
+
+
 def test_correct_samples_and_other_files_are_graded_as_they_are(tmp_path):
     correct = next(SUBMISSIONS.glob("*/correct/*.py"))
     assert build_sample(correct, tmp_path) == correct and not any(tmp_path.iterdir())
