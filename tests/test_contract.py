@@ -3,6 +3,7 @@ course: the judge / child_helpers / config fixtures, student_failure reports tur
 failures a direct call gives, hidden_child_helpers.py, and what ships where."""
 from __future__ import annotations
 
+import re
 import textwrap
 import zipfile
 from pathlib import Path
@@ -195,8 +196,6 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "writing-assignments.md"
 def documented_files() -> dict[str, str]:
     """The files of docs/writing-assignments.md's example: each fenced block right under a
     line **`path`**."""
-    import re
-
     lines = DOC.read_text().splitlines()
     files = {}
     for i, line in enumerate(lines):
@@ -229,6 +228,20 @@ def test_the_documented_example_is_a_working_assignment(tmp_path):
                   "    raise NotImplementedError\n")
     assert todo_lines in template and todo_lines in DOC.read_text()  # the page shows the real template
     assignment = load_assignment(course, "coin")
+    # the statement follows the house scheme: title, numbered sections, questions, grading;
+    # each formula of a docstring is displayed the same in the statement
+    from autograder.notebooks import split_questions, split_statement
+
+    sections = split_statement(files["assignments/coin/README.md"])
+    assert [s.heading for s in sections] == [
+        "# Coins and Monte Carlo", "## 1. The entropy of a coin: `bernoulli_entropy(p)`",
+        "## 2. A Monte Carlo mean: `monte_carlo_mean(f, n_samples)`", "## 3. Questions (answer in words)",
+        "## 4. Grading"]
+    assert [s.is_questions for s in sections] == [False, False, False, True, False]
+    assert len(split_questions(sections[3].body)[1]) == 2
+    formulas = re.findall(r"^    \.\. math::\s+(.+)$", files["solutions/coin.py"], re.M)
+    displays = re.findall(r"\$\$(.+?)\$\$", files["assignments/coin/README.md"], re.S)
+    assert len(formulas) == 2 and set(formulas) <= set(displays), (formulas, displays)
     assert sorted(p.name for p in student_files(assignment.folder)) == [
         "README.md", "assignment.toml", "child_helpers.py", "judge_helpers.py", "test_public.py"]
 
