@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .course import Assignment, find_course, load_assignment
-from .submission import NOTEBOOK_CHECK_TAG, code_fingerprint
+from .submission import NOTEBOOK_CHECK_TAG, code_fingerprint, is_main_guard
 
 ANSWER_TAG = "manual-answer"  # Markdown cells where students answer the written questions
 CHECK_MARKER = "autograder.notebooks"  # how check cells are recognised in a kernel's history
@@ -91,7 +91,7 @@ def split_source(source: str, name: str = "<solution>") -> list[Chunk]:
     pieces: list[tuple[str, str | None, str, str]] = []  # (kind, name, solution, template)
     pending = ""
     for (lo, hi), node in zip(bounds, tree.body):
-        if _is_main_guard(node) and not pending:
+        if is_main_guard(node) and not pending:
             continue  # `python <slug>.py`'s entry point: a kernel runs as __main__, so not a cell
         text = pending + "\n".join(lines[lo:hi]) + "\n"
         try:
@@ -137,14 +137,6 @@ def split_source(source: str, name: str = "<solution>") -> list[Chunk]:
         else:
             chunks.append(Chunk("preamble", None, carry, ""))
     return [Chunk(c.kind, c.name, _tidy(c.solution), _tidy(c.template)) for c in chunks]
-
-
-def _is_main_guard(node: ast.stmt) -> bool:
-    """``if __name__ == "__main__":`` at the top level of the file."""
-    test = node.test if isinstance(node, ast.If) else None
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
-            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
-            and test.comparators[0].value == "__main__")
 
 
 def _tidy(text: str) -> str:

@@ -81,12 +81,33 @@ def _lone(names: list[str], slug: str) -> tuple[str | None, list[str]]:
 
 # --------------------------------------------------------------------------- which candidate
 def code_fingerprint(code: str) -> str:
-    """What "untouched template" compares: the code without comment-only lines, blank lines
+    """What "untouched template" compares: the code without its ``if __name__ == "__main__":``
+    block (the notebook leaves it out, and it is not graded), comment-only lines, blank lines
     and trailing spaces (so a deleted TODO comment or a reformatted gap is no work), hashed.
     Plain text, so the fingerprint a notebook carries holds on any Python version."""
-    lines = [ln.rstrip() for ln in code.splitlines()]
+    lines = [ln.rstrip() for ln in _without_main_guard(code).splitlines()]
     kept = [ln for ln in lines if ln and not ln.lstrip().startswith("#")]
     return hashlib.sha256("\n".join(kept).encode("utf-8", "replace")).hexdigest()
+
+
+def is_main_guard(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` at the top level of a file."""
+    test = node.test if isinstance(node, ast.If) else None
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.comparators) == 1 and isinstance(test.comparators[0], ast.Constant)
+            and test.comparators[0].value == "__main__")
+
+
+def _without_main_guard(code: str) -> str:
+    try:
+        tree = ast.parse(code)
+    except Exception:  # does not compile: compared as written
+        return code
+    lines = code.splitlines()
+    for node in reversed(tree.body):
+        if is_main_guard(node):
+            del lines[node.lineno - 1:node.end_lineno]
+    return "\n".join(lines)
 
 
 def stubs_left(code: str) -> int | None:

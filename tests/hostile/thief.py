@@ -371,7 +371,7 @@ _attack("netlink socket", lambda: _socket.socket(_socket.AF_NETLINK, _socket.SOC
 # --------------------------------------------------------------------------- forged instructor notes
 print(_FAKE)
 print(_FAKE, file=_sys.stderr)
-_main = _sys.modules.get("__main__")
+_main = _sys.modules.get("wire")  # the child's wire module: child.py calls wire.write_message
 _HUGE = []
 _real_write = getattr(_main, "write_message", None)
 if _real_write is not None:

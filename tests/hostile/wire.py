@@ -25,7 +25,7 @@ _H = HOSTILE  # noqa: F821 - defined by the test
 _TOKEN = _H["token"]
 _OPTIONS = _json.loads(_sys.argv[1])  # the child's command line: python -I child.py OPTIONS
 _REQ, _RESP = _OPTIONS["req_fd"], _OPTIONS["resp_fd"]
-_MAIN = _sys.modules["__main__"]  # the child's own module
+_MAIN = _sys.modules["wire"]  # the child's wire module (child.py calls wire.write_message, wire.read_message)
 _REAL_WRITE = _MAIN.write_message
 _NEXT = []  # what the next reply becomes (set by a student function, used by the patched writer)
 _CALLS = {}
@@ -54,7 +54,7 @@ def _evil_write(fd, obj):
     _raw(len(payload).to_bytes(8, "big") + payload)
 
 
-_MAIN.write_message = _evil_write  # Server.serve looks the name up in the child's module
+_MAIN.write_message = _evil_write  # Server.serve looks the name up in the wire module at each call
 
 
 def _plain(what):
