@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .contract import FIXTURE_FILES, INSTRUCTOR_FOLDER
 from .course import Assignment
-from .notebooks import notebook_text, write_notebook
+from .notebooks import notebook_text, statement_images, write_notebook
 from .templates import template_for
 
 ENGINE = Path(__file__).resolve().parent
@@ -258,6 +258,8 @@ def build_student_bundle(assignment: Assignment, out: Path) -> Path:
         _add_text(zf, f"{root}/requirements.txt", REQUIREMENTS)
         if assignment.statement.exists():
             zf.write(assignment.statement, f"{root}/README.md")
+            for rel in statement_images(assignment):  # beside README.md and the notebook, as linked
+                zf.write(assignment.folder / rel, f"{root}/{rel}")
         _add_tree(zf, ENGINE, f"{root}/autograder", skip=_student_engine_skip)
         shipped = set(student_files(assignment.folder))
         _add_tree(zf, assignment.folder, f"{root}/assignments/{assignment.slug}",

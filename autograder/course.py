@@ -1,7 +1,8 @@
 """Where a course's assignments live, and what each one's ``assignment.toml`` says.
 
 A course folder holds ``assignments/<slug>/`` (statement, ``assignment.toml``, grader
-tests ``test_public.py`` and ``test_hidden.py``, optional ``child_helpers*.py``),
+tests ``test_public.py`` and ``test_hidden.py``, optional helpers ``judge_helpers.py``,
+``child_helpers.py`` and ``hidden_child_helpers.py`` (see ``contract.py``), ``instructor/`` tools),
 ``solutions/<slug>.py`` (reference, judge only) and ``student_template/<slug>.py``.
 """
 from __future__ import annotations

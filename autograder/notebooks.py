@@ -33,6 +33,7 @@ import ast
 import dataclasses
 import re
 import sys
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,11 +303,32 @@ def notebook_text(assignment: Assignment, *, solution: bool = False) -> str:
     return nbformat.writes(build_notebook(assignment, solution=solution)) + "\n"
 
 
+def statement_images(assignment: Assignment) -> list[str]:
+    """The images the statement shows (``![...](path)`` with a relative path to a file of the
+    assignment folder), as paths relative to that folder: whoever ships the statement (the
+    bundle's README.md, a notebook) puts them beside it, or its links break."""
+    if not assignment.statement.exists():
+        return []
+    found = []
+    for link in re.findall(r"!\[[^\]]*\]\(\s*([^)\s]+)", assignment.statement.read_text()):
+        path = (assignment.folder / link).resolve()
+        if "://" not in link and path.is_file() and path.is_relative_to(assignment.folder.resolve()):
+            found.append(path.relative_to(assignment.folder.resolve()).as_posix())
+    return sorted(set(found))
+
+
+def copy_statement_images(assignment: Assignment, folder: Path) -> None:
+    for rel in statement_images(assignment):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(assignment.folder / rel, folder / rel)
+
+
 def write_notebook(assignment: Assignment, out: Path) -> Path:
-    """``out/<slug>/<slug>.ipynb``."""
+    """``out/<slug>/<slug>.ipynb``, with the images its statement shows."""
     target = Path(out) / assignment.slug / f"{assignment.slug}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(notebook_text(assignment))
+    copy_statement_images(assignment, target.parent)
     return target
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Assignment, find_course
+from .notebooks import copy_statement_images, statement_images
 from .plugin import GradingPlugin, run_pytest
 from .records import number_key
 from .proxy import CallResult, Helper, failure_from_error
@@ -370,6 +371,8 @@ def write_otter_master(assignment: Assignment, out: Path) -> Path:
                for p in student_files(assignment.folder)}
     files = ["autograder"] + [p for p, c in zip(rel, copied) if c in shipped]
     autograder_files = [p for p, c in zip(rel, copied) if c not in shipped] + [f"solutions/{slug}.py"]
+    copy_statement_images(assignment, folder)  # the master notebook's statement cells link them
+    files += [p for p in statement_images(assignment) if p not in files]
     target = folder / f"{slug}-master.ipynb"
     target.write_text(nbformat.writes(build_master(assignment, files, autograder_files)) + "\n")
     return target

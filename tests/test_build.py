@@ -229,3 +229,28 @@ def test_student_bundle_public_tests_find_their_files(slug, tmp_path):
                            "-W", "ignore::pytest.PytestUnknownMarkWarning", f"assignments/{slug}/test_public.py"],
                           cwd=folder, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+
+
+def test_statement_images_lie_beside_the_statement_they_are_linked_from(tmp_path):
+    """rate_distortion's statement shows rd_reference.png by a relative link: in the student
+    bundle (README.md and the notebook at the top), beside the written notebook, and beside the
+    Otter master notebook (and in its student files), the link resolves."""
+    import re
+
+    from autograder.build import build
+    from autograder.course import load_assignment
+
+    assignment = load_assignment(ROOT, "rate_distortion")
+    links = re.findall(r"!\[[^\]]*\]\(([^)\s]+)", assignment.statement.read_text())
+    assert links == ["rd_reference.png"]
+    _, student = build(assignment, tmp_path / "dist")
+    with zipfile.ZipFile(student) as zf:
+        names = set(zf.namelist())
+    assert {"rate_distortion/README.md", "rate_distortion/rate_distortion.ipynb",
+            "rate_distortion/rd_reference.png"} <= names
+    written = tmp_path / "dist" / "rate_distortion"
+    assert (written / "rd_reference.png").read_bytes() == (assignment.folder / "rd_reference.png").read_bytes()
+    otter = written / "otter"
+    assert (otter / "rd_reference.png").is_file()
+    master = json.loads(next(otter.glob("*-master.ipynb")).read_text())
+    assert "rd_reference.png" in json.dumps(master["cells"][0])  # the assignment config's files list

@@ -34,6 +34,9 @@ sys.path.insert(0, str(ROOT))
 from autograder.contract import load_config, load_judge_helpers, load_python  # noqa: E402
 from autograder.data import load_digits_binary  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))
+from sample_builder import build_sample  # noqa: E402  - a wrong sample is a mutation: build it first
+
 judge = load_judge_helpers(ASSIGNMENT)
 SAMPLES = ROOT / "tests" / "submissions" / "rate_distortion"
 
@@ -88,7 +91,7 @@ def main() -> None:
         files = [f for f in files if f.stem in args.only]
     betas = [float(b) for b in config["betas"]]
     for k, path in enumerate(files):
-        module = load_python(path, f"_rd_sample_{k}")
+        module = load_python(build_sample(path), f"_rd_sample_{k}")
         kind = path.parent.name if path.parent.parent == SAMPLES else "reference"
         for seed in args.seeds:
             torch.manual_seed(seed)
