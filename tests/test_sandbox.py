@@ -160,3 +160,23 @@ def test_child_works_in_a_private_folder(tmp_path):
                           "return (0.5108256237659907, 0.36806420716849726)")
     results = run(quick(), write(tmp_path, "kl_asymmetry.py", source))
     assert results.score == results.max_score
+
+
+def test_landlock_mode_loads_and_grades_the_reference(monkeypatch):
+    """Without namespaces (an older kernel, a container that forbids them) the child runs from a
+    folder it may pass through but not list: its own files must still load (wire.py once did
+    not: every submission, the reference included, 'could not be loaded')."""
+    from autograder.course import load_assignment
+    from autograder.sandbox import probe
+
+    monkeypatch.setenv("AUTOGRADER_SANDBOX_NO_NAMESPACES", "1")
+    caps = probe.detect(refresh=True)
+    try:
+        if caps.mode != "landlock":
+            pytest.skip(f"this machine has no Landlock (mode {caps.mode})")
+        result = run(load_assignment(ROOT, "kl_asymmetry"), ROOT / "solutions" / "kl_asymmetry.py")
+        assert result.score == result.max_score > 0, [t.output for t in result.tests][:3]
+        assert any("mode landlock" in n for n in result.notes), result.notes
+    finally:
+        monkeypatch.delenv("AUTOGRADER_SANDBOX_NO_NAMESPACES")
+        probe.detect(refresh=True)

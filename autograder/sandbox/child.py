@@ -18,9 +18,14 @@ import types
 
 if __package__:  # imported by the judge's side (the Otter export runs calls in the kernel)
     from . import wire
-else:  # a script in the jail: wire.py lies beside it (-I leaves the script's folder off sys.path)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import wire
+else:  # a script in the jail: wire.py lies beside it. Loaded by its path, not from sys.path:
+    # -I leaves the script's folder off sys.path, and without namespaces that folder may be
+    # passed through but not listed (mode 711, Landlock grants the two files only), so an
+    # import's directory scan would not find it.
+    _spec = importlib.util.spec_from_file_location("wire", os.path.join(os.path.dirname(__file__), "wire.py"))
+    wire = importlib.util.module_from_spec(_spec)
+    sys.modules["wire"] = wire
+    _spec.loader.exec_module(wire)
 
 # --------------------------------------------------------------------------- child side
 def _error_info(exc: BaseException, limit_frames: bool = True) -> dict:
