@@ -106,6 +106,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
     return Results(
         tests=records,
         header=f"{assignment.title}: {passed} of {len(records)} tests passed.",
+        title=assignment.title,
         messages=messages,
         problems=problems,
         stopped=stopped,

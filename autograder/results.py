@@ -38,7 +38,8 @@ PROBLEM_LINE = "The grader had a problem; your instructor has been told:"
 @dataclass
 class Results:
     tests: list[TestRecord]
-    header: str = ""  # the first line of output: "<title>: N of M tests passed."
+    header: str = ""  # the instructor's first line: "<title>: N of M tests passed." (students: student_header)
+    title: str = ""  # the assignment's title, for student_header
     messages: list[str] = field(default_factory=list)  # paragraphs for the student about the whole submission
     problems: list[str] = field(default_factory=list)  # the judge's own problems: then ok is false
     stopped: str = ""  # why grading stopped before its end: "" or one of STOPPED
@@ -214,7 +215,19 @@ def paragraphs(results: Results, *, detail: bool = False) -> list[str]:
 
 def render_output(results: Results) -> str:
     """results.json's top-level ``output``: the header, the messages, the problem paragraph."""
-    return "\n\n".join(p for p in (results.header, *paragraphs(results)) if p)
+    return "\n\n".join(p for p in (student_header(results), *paragraphs(results)) if p)
+
+
+def student_header(results: Results) -> str:
+    """The first line students read. It counts only the tests they may see now: "N of M tests
+    passed" over hidden tests too would tell them, before grades are published, how many hidden
+    tests they fail (an oracle to submit against). The instructor's ``header`` counts all."""
+    shown = [t for t in results.tests if t.visibility == "visible"]
+    if not results.title or len(shown) == len(results.tests):
+        return results.header
+    passed = sum(t.status == "passed" for t in shown)
+    return (f"{results.title}: {passed} of {len(shown)} visible tests passed. The other tests' results "
+            "are shown when grades are published.")
 
 
 def render_messages(results: Results, width: int = TABLE_WIDTH) -> str:

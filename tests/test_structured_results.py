@@ -301,3 +301,34 @@ def test_the_watchdog_writes_a_deadline_status(tmp_path, monkeypatch):
         watchdog.Watchdog(0, path, "Tiny", 2.0)._run(0)
     data = json.loads(path.read_text())
     assert data["tests"][0]["max_score"] == 2.0 and data["extra_data"]["autograder"]["status"] == DEADLINE
+
+
+def test_students_header_counts_only_the_tests_they_may_see():
+    """No oracle: before grades are published a student must not learn from the top line how
+    many hidden tests they fail. The instructor's header (the CLI's summary) still counts all."""
+    from dataclasses import replace
+
+    hidden = replace(_record("2.1", FAILED), visibility="after_published")
+    results = Results([_record("1.1", PASSED), _record("1.2", FAILED), hidden],
+                      header="Tiny: 1 of 3 tests passed.", title="Tiny")
+    top = results.to_gradescope()["output"].splitlines()[0]
+    assert top == "Tiny: 1 of 2 visible tests passed. The other tests' results are shown when grades are published."
+    assert results.header == "Tiny: 1 of 3 tests passed."
+    public = Results([_record("1.1", PASSED)], header="Tiny: 1 of 1 tests passed.", title="Tiny")
+    assert public.output == "Tiny: 1 of 1 tests passed."
+
+
+def test_a_real_grading_says_nothing_about_hidden_tests_at_the_top():
+    """kl_asymmetry with one hidden-only mistake: the visible line reads all public tests passed,
+    whatever the hidden ones say; the hidden tests' own entries stay after_published."""
+    from conftest import ROOT, grade_file
+
+    results = grade_file("kl_asymmetry", ROOT / "tests" / "submissions" / "kl_asymmetry" / "wrong"
+                         / "forward_unweighted.py")
+    shown = [t for t in results.tests if t.visibility == "visible"]
+    hidden_failed = [t for t in results.tests if t.visibility != "visible" and t.status != "passed"]
+    assert hidden_failed and all(t.status == "passed" for t in shown), [t.number for t in hidden_failed]
+    top = results.output.splitlines()[0]
+    assert top.endswith(f"{len(shown)} of {len(shown)} visible tests passed. The other tests' results are "
+                        "shown when grades are published."), top
+    assert str(len(results.tests)) not in top
