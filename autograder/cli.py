@@ -29,8 +29,15 @@ def cmd_grade(args) -> int:
         max_score = assignment.total_points
         from .watchdog import Watchdog
 
+        from .rate_limit import decide
+
+        limit = decide(Path(args.metadata) if getattr(args, "metadata", None) else None,
+                       assignment.full_gradings_per_day)
         with Watchdog(assignment.deadline + 60, results_path, assignment.title, max_score):
-            results = grade(assignment, Path(args.submission), device=args.device)
+            results = grade(assignment, Path(args.submission), device=args.device,
+                            hold_back_hidden=limit.message if limit.limited else "")
+        if limit.note:
+            results.notes.append(limit.note)
         data = results.to_gradescope()
     except (CourseError, ValueError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
@@ -241,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("submission", help="a .py file, a .ipynb notebook, a folder or a .zip")
     p.add_argument("--results", default="results.json", help="where to write results (default ./results.json)")
     p.add_argument("--quiet", action="store_true", help="print nothing; only write the results file")
+    p.add_argument("--metadata", help="Gradescope's submission_metadata.json: applies the assignment's "
+                                      "[gradescope] full_gradings_per_day (run_autograder passes it)")
     p.add_argument("--timings", help=argparse.SUPPRESS)  # where the time went, for benchmarks/
     common(p)
     p.set_defaults(func=cmd_grade)

@@ -31,6 +31,7 @@ class Assignment:
     deadline: float  # seconds for the whole grading run
     limits: Limits
     total_points: float | None
+    full_gradings_per_day: int | None = None  # [gradescope]: see rate_limit.py
 
     @property
     def folder(self) -> Path:
@@ -98,4 +99,5 @@ def load_assignment(root: Path, slug: str) -> Assignment:
         deadline=float(grading.get("deadline", 480)),
         limits=limits,
         total_points=config.get("total_points"),
+        full_gradings_per_day=config.get("gradescope", {}).get("full_gradings_per_day"),
     )

@@ -40,10 +40,13 @@ def resolve_device(device: str) -> str:
 
 
 def grade(assignment: Assignment, submission: Path | None, *, device: str = "auto",
-          public_only: bool = False) -> Results:
+          public_only: bool = False, hold_back_hidden: str = "") -> Results:
     """Run the assignment's grader tests against ``submission``. Never raises for anything
     the submission does; the judge's own failures are reported in ``Results.problems`` (then
-    ``Results.ok`` is false), and ``Results.status`` sums up the grading."""
+    ``Results.ok`` is false), and ``Results.status`` sums up the grading.
+
+    ``hold_back_hidden``: the hidden tests are listed at 0 with this message and not run (a
+    rate limit, see rate_limit.py); the public tests run as usual."""
     started = time.monotonic()
     deadline = started + assignment.deadline
     become_subreaper()
@@ -71,6 +74,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
         from .plugin import GradingPlugin, run_pytest
 
         plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline)
+        plugin.held_back = hold_back_hidden
         watchdog.register(plugin, session)
         code = run_pytest(assignment.test_files(public_only), plugin, assignment.root)
     finally:
@@ -93,6 +97,8 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
     elif session.load_failure and session.load_failure.detail not in messages:
         messages.append(session.load_failure.detail)
     weak = [n for n in session.notes if n.startswith(WEAK_NOTE)]
+    if hold_back_hidden:
+        messages.insert(0, hold_back_hidden)
     if weak:
         messages.append("Note: this machine's sandbox is weaker than the grader's minimum (allowed for this "
                         f"run); it lacked: {weak[0][len(WEAK_NOTE):]}.")
@@ -110,6 +116,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
         messages=messages,
         problems=problems,
         stopped=stopped,
+        rate_limited=bool(hold_back_hidden),
         loaded=located is not None and session.load_failure is None,
         execution_time=time.monotonic() - started,
         notes=session.notes + problems + [f"device: {device}"],

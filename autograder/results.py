@@ -44,6 +44,7 @@ class Results:
     problems: list[str] = field(default_factory=list)  # the judge's own problems: then ok is false
     stopped: str = ""  # why grading stopped before its end: "" or one of STOPPED
     loaded: bool = True  # False when the submission could not be found or loaded (the student's)
+    rate_limited: bool = False  # the hidden tests were held back (rate_limit.py): not a full grading
     execution_time: float = 0.0
     notes: list[str] = field(default_factory=list)  # for the instructor only
     timings: dict = field(default_factory=dict)  # where the time went, for benchmarks
@@ -102,8 +103,11 @@ class Results:
     def summary(self) -> dict:
         """What ``batch`` reads from results.json: ok, complete, status and each test's outcome
         (by number). No message text: nothing downstream decides anything from text."""
-        return {"ok": self.ok, "complete": self.complete, "status": self.status,
-                "tests": {t.number: t.outcome for t in self.sorted_tests()}}
+        summary = {"ok": self.ok, "complete": self.complete, "status": self.status,
+                   "tests": {t.number: t.outcome for t in self.sorted_tests()}}
+        if self.rate_limited:  # what rate_limit.py reads back from Gradescope's previous results
+            summary["rate_limited"] = True
+        return summary
 
     def _instructor_notes(self) -> list[dict]:
         """Gradescope has no instructor-only output; a hidden test worth 0 points is one."""

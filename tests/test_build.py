@@ -114,6 +114,27 @@ def test_rehearsal_solution_full_marks(gradescope_root):
     assert all(t["status"] == "passed" for t in data["tests"])
 
 
+def test_rehearsal_rate_limit_reads_gradescopes_metadata(gradescope_root, tmp_path):
+    """run_autograder hands /autograder/submission_metadata.json to the judge: with
+    `[gradescope] full_gradings_per_day = 1` and a full grading an hour ago, the hidden tests wait."""
+    from datetime import datetime, timedelta, timezone
+
+    root = tmp_path / "autograder"
+    shutil.copytree(gradescope_root, root, symlinks=True, ignore=shutil.ignore_patterns("results", "submission"))
+    root.chmod(0o755)
+    toml = root / "source" / "assignments" / SLUG / "assignment.toml"
+    toml.write_text(toml.read_text() + "\n[gradescope]\nfull_gradings_per_day = 1\n")
+    now = datetime.now(timezone.utc)
+    (root / "submission_metadata.json").write_text(json.dumps({
+        "id": 7, "created_at": now.isoformat(),
+        "previous_submissions": [{"submission_time": (now - timedelta(hours=1)).isoformat(), "score": 41.0,
+                                  "results": {}}]}))
+    data = run_autograder(root, {f"{SLUG}.py": (ROOT / "solutions" / f"{SLUG}.py").read_text()})
+    assert data["extra_data"]["autograder"]["rate_limited"] is True
+    assert "Only the public tests were run" in data["output"]
+    assert sum(t["max_score"] for t in data["tests"]) == 41 and 0 < data["score"] < 41
+
+
 def test_rehearsal_a_grader_that_cannot_run_leaves_the_fallback(gradescope_root, tmp_path):
     """The judge dies before writing anything (here: an interpreter that exits 3): Gradescope
     still gets every test at 0 with its maximum, the exit status, and a status batch reads."""
