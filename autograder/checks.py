@@ -23,6 +23,28 @@ def fail(message: str) -> None:
     raise GradingFailure(message)
 
 
+class PartialCredit(GradingFailure):
+    """A part of the test's points, ``fraction`` of them (clipped to [0, 1]), with a message
+    for the student. The test's maximum stays what its ``grade`` mark says."""
+
+    def __init__(self, fraction: float, message: str) -> None:
+        super().__init__(message)
+        fraction = float(fraction)
+        self.fraction = 0.0 if fraction != fraction else min(max(fraction, 0.0), 1.0)  # NaN: nothing
+
+
+def partial_credit(fraction: float, message: str) -> None:
+    """End the test with ``fraction`` of its points, e.g. a loss between a baseline that earns
+    nothing and a pass mark that earns everything::
+
+        fraction = (baseline - loss) / (baseline - pass_mark)
+        if fraction < 1:
+            partial_credit(fraction, f"held-out loss {loss:.1f} nats: {fraction:.0%} of the way "
+                                     f"from the baseline ({baseline:.1f}) to the pass mark ({pass_mark:.1f})")
+    """
+    raise PartialCredit(fraction, message)
+
+
 def describe(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"

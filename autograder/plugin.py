@@ -25,12 +25,12 @@ from types import ModuleType
 
 import pytest
 
-from .checks import GradingFailure
+from .checks import GradingFailure, PartialCredit
 from .contract import ChildHelpers, GradingStudent, child_helpers_for, frozen, load_config, load_judge_helpers
 from .proxy import (OutOfTime, Session, Student, StudentCrashed, StudentFailure, StudentRaised,
                     SubmissionNotLoaded)
-from .records import (CRASHED, FAILED, GRADER_ERROR, NOT_LOADED, OUT_OF_TIME, PASSED, RAISED, SKIPPED, TIME_LIMIT,
-                      TestRecord)
+from .records import (CRASHED, FAILED, GRADER_ERROR, NOT_LOADED, OUT_OF_TIME, PARTIAL, PASSED, RAISED, SKIPPED,
+                      TIME_LIMIT, TestRecord)
 
 PUBLIC_FILE = "test_public.py"
 
@@ -195,6 +195,10 @@ class GradingPlugin:
             record.status, record.score = "failed", 0.0
             record.output = self.explain(call.excinfo, record.visibility == "visible")
             record.outcome = outcome_of(call.excinfo)
+            if record.outcome == PARTIAL:  # a part of the points; the maximum stays
+                record.score = round(record.max_score * call.excinfo.value.fraction, 6)
+                if record.score >= record.max_score:
+                    record.status, record.outcome = "passed", PASSED
         fb = self._feedback.pop(item.nodeid, None)
         if fb is not None:
             record.output = "\n\n".join(x for x in [record.output, *fb.lines] if x)
@@ -233,6 +237,8 @@ def outcome_of(excinfo) -> str:
         return TIME_LIMIT if exc.kind in ("timeout", "cpu") else CRASHED
     if isinstance(exc, StudentRaised):
         return RAISED
+    if isinstance(exc, PartialCredit):
+        return PARTIAL
     if isinstance(exc, (StudentFailure, GradingFailure, AssertionError)):
         return FAILED
     if exc is not None and excinfo.typename in ("Failed", "Skipped"):

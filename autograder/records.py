@@ -16,7 +16,9 @@ NOT_LOADED = "not loaded"  # not run: the submission could not be found, loaded 
 NOT_RUN = "not run"  # never reached (grading stopped before it)
 SKIPPED = "skipped"
 GRADER_ERROR = "grader error"  # the grader test itself broke
-OUTCOMES = (PASSED, FAILED, RAISED, CRASHED, TIME_LIMIT, OUT_OF_TIME, NOT_LOADED, NOT_RUN, SKIPPED, GRADER_ERROR)
+PARTIAL = "partial"  # part of the points (checks.partial_credit): the answer is partly right
+OUTCOMES = (PASSED, FAILED, RAISED, CRASHED, TIME_LIMIT, OUT_OF_TIME, NOT_LOADED, NOT_RUN, SKIPPED, GRADER_ERROR,
+            PARTIAL)
 TIMED_OUT = (TIME_LIMIT, OUT_OF_TIME)  # outcomes that make a grading "time limit"
 
 

@@ -60,11 +60,12 @@ def test_stats(outcomes: list[Outcome]) -> list[dict]:
     for o in outcomes:
         for t in o.data.get("tests", []):
             s = stats.setdefault(t["number"], {"number": t["number"], "name": t["name"], "passed": 0,
-                                               "total": 0, "messages": Counter()})
+                                               "partial": 0, "total": 0, "messages": Counter()})
             s["total"] += 1
             if t.get("status") == "passed":
                 s["passed"] += 1
             else:
+                s["partial"] += float(t.get("score") or 0) > 0  # checks.partial_credit
                 s["messages"][_first_line(t.get("output", ""))] += 1
     return [stats[n] for n in sorted(stats, key=number_key)]
 
@@ -102,8 +103,9 @@ def _page(assignment: Assignment, outcomes: list[Outcome], pending: list, interr
     for s in stats:
         messages = "".join(f"<li><b>{count}</b> &times; {html.escape(msg)}</li>"
                            for msg, count in s["messages"].most_common(5))
+        partial = f" (+{s['partial']} partial)" if s["partial"] else ""
         rows.append(f"<tr><td>{s['number']}</td><td>{html.escape(s['name'])}</td>"
-                    f"<td>{s['passed']}/{s['total']}</td><td><ul>{messages}</ul></td></tr>")
+                    f"<td>{s['passed']}/{s['total']}{partial}</td><td><ul>{messages}</ul></td></tr>")
     trouble = [o for o in outcomes if o.status != "ok"]
     trouble_rows = "".join(
         f"<tr><td>{html.escape(o.entry.student)}</td><td>{html.escape(o.entry.id)}</td><td>{o.status}</td>"

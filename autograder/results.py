@@ -258,7 +258,7 @@ def render_table(results: Results, *, show_output: bool = True, width: int = TAB
     budget = MAX_TABLE_LINES
     where = f" (the whole message is in {rest_in})" if rest_in else ""
     for t in results.sorted_tests():
-        mark = "PASS" if t.status == "passed" else "FAIL"
+        mark = "PASS" if t.status == "passed" else "PART" if t.score > 0 else "FAIL"
         score = f"{t.score:g}/{t.max_score:g}"
         rows.append(f"  {t.number:<6} {mark}  {score:>7}  {t.name}")
         if show_output and t.output and t.status != "passed":
