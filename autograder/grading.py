@@ -117,6 +117,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
         problems=problems,
         stopped=stopped,
         rate_limited=bool(hold_back_hidden),
+        leaderboard=list(plugin.board.entries.values()),
         loaded=located is not None and session.load_failure is None,
         execution_time=time.monotonic() - started,
         notes=session.notes + problems + [f"device: {device}"],

@@ -54,6 +54,28 @@ class Feedback:
         self.images.append((name, bytes(png), alt))
 
 
+class Leaderboard:
+    """Gradescope's leaderboard entries (results.json's ``leaderboard``), posted by grader tests.
+
+    ``leaderboard.add("held-out negative ELBO (nats)", loss, order="asc")``: a number the judge
+    measured, never one the student's code reported (a student could report anything).
+    ``order``: "desc" (higher ranks first, Gradescope's default) or "asc" (lower first)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict] = {}
+
+    def add(self, name: str, value: float, order: str = "desc") -> None:
+        if order not in ("asc", "desc"):
+            raise ValueError(f"order must be 'asc' or 'desc', not {order!r}")
+        value = float(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            return  # not a rank: Gradescope's JSON cannot hold it, and it would top an "asc" board
+        entry = {"name": str(name), "value": round(value, 6)}
+        if order == "asc":
+            entry["order"] = "asc"
+        self.entries[entry["name"]] = entry
+
+
 def seed_judge(key: str) -> None:
     """Seed the judge's own random streams before a test, from its number: a test's inputs
     are the same whichever tests ran before it in this process (a warm judge, the suite)."""
@@ -87,6 +109,7 @@ class GradingPlugin:
         self.collection_failed = False  # a grader test file did not collect (pytest then exits 2)
         self._reference: ModuleType | None = None
         self._feedback: dict[str, Feedback] = {}
+        self.board = Leaderboard()  # (not self.leaderboard: that name is the fixture)
 
     # ---------------------------------------------------------------- fixtures
     @pytest.fixture(scope="session")
@@ -98,6 +121,11 @@ class GradingPlugin:
         fb = Feedback()
         self._feedback[request.node.nodeid] = fb
         return fb
+
+    @pytest.fixture(scope="session")
+    def leaderboard(self) -> Leaderboard:
+        """Post a judge-measured number to Gradescope's leaderboard (see :class:`Leaderboard`)."""
+        return self.board
 
     @pytest.fixture(scope="session")
     def device(self) -> str:

@@ -70,6 +70,31 @@ def test_stats(outcomes: list[Outcome]) -> list[dict]:
     return [stats[n] for n in sorted(stats, key=number_key)]
 
 
+def leaderboards(outcomes: list[Outcome]) -> dict[str, list[tuple[str, float]]]:
+    """The class's leaderboards from results.json's ``leaderboard`` entries: by entry name,
+    (student, value) best first (``order`` "asc": lowest first, else highest first)."""
+    boards: dict[str, list] = {}
+    ascending: dict[str, bool] = {}
+    for o in outcomes:
+        for entry in o.data.get("leaderboard") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("value"), (int, float)):
+                name = str(entry.get("name", "?"))
+                boards.setdefault(name, []).append((o.entry.student, float(entry["value"])))
+                ascending[name] = entry.get("order") == "asc"
+    return {name: sorted(rows, key=lambda r: r[1] if ascending[name] else -r[1]) for name, rows in boards.items()}
+
+
+def _leaderboard_html(outcomes: list[Outcome], shown: int = 20) -> str:
+    parts = []
+    for name, rows in leaderboards(outcomes).items():
+        body = "".join(f"<tr><td>{rank}</td><td>{html.escape(student)}</td><td>{value:.4g}</td></tr>"
+                       for rank, (student, value) in enumerate(rows[:shown], start=1))
+        more = f"<p>and {len(rows) - shown} more.</p>" if len(rows) > shown else ""
+        parts.append(f"<h3>{html.escape(name)}</h3><table><tr><th>rank</th><th>student</th><th>value</th></tr>"
+                     f"{body}</table>{more}")
+    return "<h2>Leaderboard</h2>" + "".join(parts) if parts else ""
+
+
 def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path, pending: list = (),
                  interrupted: str | None = None) -> None:
     """Write ``path`` atomically. ``pending``: submissions an interrupted batch did not grade;
@@ -143,6 +168,7 @@ td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:90%}}ul{{m
 <table><tr><th>#</th><th>test</th><th>passed</th><th>most common failure messages</th></tr>{''.join(rows)}</table>
 <h2>Crashed, timed out or errored</h2>
 <table><tr><th>student</th><th>submission</th><th>status</th><th>message</th></tr>{trouble_rows}</table>
+{_leaderboard_html(outcomes)}
 <h2>Grading time</h2><p>{timing}</p>
 {not_graded}
 </body></html>

@@ -44,6 +44,7 @@ class Results:
     problems: list[str] = field(default_factory=list)  # the judge's own problems: then ok is false
     stopped: str = ""  # why grading stopped before its end: "" or one of STOPPED
     loaded: bool = True  # False when the submission could not be found or loaded (the student's)
+    leaderboard: list[dict] = field(default_factory=list)  # Gradescope's entries (plugin.Leaderboard)
     rate_limited: bool = False  # the hidden tests were held back (rate_limit.py): not a full grading
     execution_time: float = 0.0
     notes: list[str] = field(default_factory=list)  # for the instructor only
@@ -89,7 +90,7 @@ class Results:
         return sorted(self.tests, key=lambda t: number_key(t.number))
 
     def to_gradescope(self) -> dict:
-        return {
+        data = {
             "score": self.score,
             "execution_time": round(self.execution_time, 3),
             "output": bounded(self.output),
@@ -99,6 +100,9 @@ class Results:
             "extra_data": {"autograder": self.summary()},
             "tests": [_test_json(t) for t in self.sorted_tests()] + self._instructor_notes(),
         }
+        if self.leaderboard:
+            data["leaderboard"] = [dict(e) for e in self.leaderboard]
+        return data
 
     def summary(self) -> dict:
         """What ``batch`` reads from results.json: ok, complete, status and each test's outcome

@@ -30,6 +30,11 @@ def test_sample_submission(sample: Path):
     messages["top"] = "\n".join(results.messages)  # a load failure says why here
     if expected is None:
         assert results.score == results.max_score, f"a correct submission lost points: {messages}"
+        if slug == "vae":  # the judge's held-out measure goes to Gradescope's leaderboard, lower first
+            board = results.to_gradescope()["leaderboard"]
+            assert [(e["name"], e["order"]) for e in board] == [("held-out negative ELBO (nats)", "asc")], board
+            quality = next(t for t in results.tests if t.number == "2.8")  # its feedback states the same number
+            assert f"Held-out negative ELBO (judge's loss, judge's noise): {board[0]['value']:.2f} nats" in quality.output
     else:
         assert failed == expected, (f"expected exactly {sorted(expected)} to fail, got {sorted(failed)}: "
                                     f"{messages}")

@@ -195,11 +195,12 @@ def pass_mark(judge, t, reference, device) -> float:
 
 
 @pytest.mark.grade("2.8", "training: held-out negative ELBO well below the no-latent baseline", points=4)
-def test_training_quality(student, trained, feedback, reference, device, judge):
+def test_training_quality(student, trained, feedback, reference, device, judge, leaderboard):
     t = _trained_model(trained)
     mark = pass_mark(judge, t, reference, device)
     feedback.add(summary(t))
     total = t["rec"] + t["kl"]
+    leaderboard.add("held-out negative ELBO (nats)", total, order="asc")  # the judge's measure; lower ranks first
     if not math.isfinite(total) or total > mark:
         fail(f"After training, the negative ELBO on held-out images is {total:.2f} nats (reconstruction "
              f"{t['rec']:.2f} + KL {t['kl']:.2f}); it should be below {mark} (a model "
