@@ -32,6 +32,7 @@ import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from . import __version__
@@ -48,6 +49,7 @@ class Entry:
     id: str
     path: Path
     students: list[dict] = field(default_factory=list)  # name / email / sid
+    submitted: datetime | None = None  # the export's :created_at: (for the late rule)
 
     @property
     def student(self) -> str:
@@ -81,17 +83,25 @@ def _strip_symbols(obj):
     return obj
 
 
-def read_metadata(path: Path) -> dict[str, list[dict]]:
-    """Submitters per submission folder name, from Gradescope's metadata file."""
+def read_metadata(path: Path) -> dict[str, tuple[list[dict], datetime | None]]:
+    """Submitters and submission time per submission folder name, from Gradescope's metadata file."""
     import yaml
 
     raw = yaml.safe_load(path.read_text()) or {}
-    people = {}
+    found = {}
     for folder, info in _strip_symbols(raw).items():
-        submitters = (info or {}).get("submitters") or []
-        people[str(folder)] = [{k: str(v) for k, v in s.items() if k in ("name", "email", "sid")}
-                               for s in submitters if isinstance(s, dict)]
-    return people
+        info = info if isinstance(info, dict) else {}
+        submitters = info.get("submitters") or []
+        people = [{k: str(v) for k, v in s.items() if k in ("name", "email", "sid")}
+                  for s in submitters if isinstance(s, dict)]
+        created = info.get("created_at")
+        if isinstance(created, str):
+            try:
+                created = datetime.fromisoformat(created)
+            except ValueError:
+                created = None
+        found[str(folder)] = (people, created if isinstance(created, datetime) and created.tzinfo else None)
+    return found
 
 
 def discover(source: Path, workdir: Path) -> list[Entry]:
@@ -107,13 +117,14 @@ def discover(source: Path, workdir: Path) -> list[Entry]:
         source = tops[0] if len(tops) == 1 and tops[0].is_dir() and not (target / METADATA).exists() else target
     if not source.is_dir():
         raise ValueError(f"{source} is neither a folder nor a zip of submissions")
-    people = read_metadata(source / METADATA) if (source / METADATA).exists() else {}
+    metadata = read_metadata(source / METADATA) if (source / METADATA).exists() else {}
     entries = []
     for path in sorted(source.iterdir()):
         if path.name in (METADATA, "__MACOSX") or path.name.startswith("."):
             continue
         stem = path.name if path.is_dir() else path.stem
-        entries.append(Entry(stem, path, people.get(path.name, [])))
+        people, submitted = metadata.get(path.name, ([], None))
+        entries.append(Entry(stem, path, people, submitted))
     return entries
 
 
@@ -527,7 +538,7 @@ class _Stop:
 
 def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, device: str,
               scheduler: str | None = None, cluster: str | None = None,
-              resources: dict | None = None) -> list[Outcome]:
+              resources: dict | None = None, extensions: Path | None = None) -> list[Outcome]:
     """Grade every submission in ``source``; write gradebook.csv and report.html in ``out``.
     Raises :class:`BatchInterrupted` (after writing both files) when SIGINT or SIGTERM came.
 
@@ -535,7 +546,9 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
     or a dask-jobqueue kind such as ``slurm``) the gradings run on Dask workers
     (:mod:`autograder.distributed`); ``resources`` is what each grading asks of a worker
     (default: a GPU fraction with ``--device cuda``, nothing otherwise). Without either,
-    a pool of ``jobs`` judges on this machine."""
+    a pool of ``jobs`` judges on this machine. ``extensions``: a CSV replacing the [late]
+    table's (late.py); the late rule is applied in the gradebook, never to cached results."""
+    late = assignment.late_policy(extensions)  # a malformed rule fails before any grading
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     with _Stop() as stop:
@@ -595,7 +608,7 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
         outcomes = sorted(done.values(), key=lambda o: o.entry.id)
         stop.writing = True
         interrupted = stop.signal_name or None
-        write_gradebook(outcomes, out / "gradebook.csv", pending=pending, interrupted=interrupted)
+        write_gradebook(outcomes, out / "gradebook.csv", pending=pending, interrupted=interrupted, late=late)
         from .report import write_report
 
         write_report(assignment, outcomes, out / "report.html", pending=pending, interrupted=interrupted)
@@ -639,9 +652,13 @@ NOT_GRADED = "not graded"
 
 
 def write_gradebook(outcomes: list[Outcome], path: Path, pending: list[Entry] = (),
-                    interrupted: str | None = None) -> None:
+                    interrupted: str | None = None, late=None) -> None:
     """One row per submission. Submissions an interrupted batch did not grade have a row
-    with status ``not graded`` and no score, so the file is visibly incomplete."""
+    with status ``not graded`` and no score, so the file is visibly incomplete. ``late``
+    (late.LatePolicy): ``score`` is the final score, ``raw_score`` the tests', ``late_by`` and
+    ``late_penalty`` say why they differ."""
+    from .late import Lateness, describe
+
     numbers: dict[str, str] = {}
     for o in outcomes:
         for t in o.data.get("tests", []):
@@ -653,13 +670,21 @@ def write_gradebook(outcomes: list[Outcome], path: Path, pending: list[Entry] = 
     for o in outcomes:
         by_number = {t["number"]: t["score"] for t in o.data.get("tests", [])}
         max_score = sum(t.get("max_score", 0) for t in o.data.get("tests", []))
-        rows.append((o.entry.id, [o.entry.student, o.entry.email, o.entry.sid, o.entry.id, o.data.get("score", 0),
-                                  max_score, o.status, f"{o.seconds:.1f}", *[by_number.get(n, "") for n in ordered]]))
+        raw = float(o.data.get("score", 0))
+        lateness = late.assess(o.entry.submitted, o.entry.students) if late else Lateness()
+        final = (lateness.final(raw) if lateness.accepted else 0.0) if lateness.late else raw
+        late_by = ("not accepted: " if not lateness.accepted else "") + describe(lateness.late_by) \
+            if lateness.late else ""
+        rows.append((o.entry.id, [o.entry.student, o.entry.email, o.entry.sid, o.entry.id, f"{final:g}",
+                                  max_score, o.status, f"{o.seconds:.1f}", f"{raw:g}", late_by,
+                                  f"{lateness.penalty:g}" if lateness.late else "0",
+                                  *[by_number.get(n, "") for n in ordered]]))
     for e in pending:
-        rows.append((e.id, [e.student, e.email, e.sid, e.id, "", "", NOT_GRADED, "", *["" for _ in ordered]]))
+        rows.append((e.id, [e.student, e.email, e.sid, e.id, "", "", NOT_GRADED, "", "", "", "",
+                            *["" for _ in ordered]]))
     with atomic_output(path, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["student", "email", "sid", "submission_id", "score", "max_score", "status",
-                         "seconds", *[f"{n} {numbers[n]}" for n in ordered]])
+                         "seconds", "raw_score", "late_by", "late_penalty", *[f"{n} {numbers[n]}" for n in ordered]])
         for _, row in sorted(rows, key=lambda r: r[0]):
             writer.writerow(row)

@@ -27,10 +27,10 @@ def cmd_grade(args) -> int:
     try:
         assignment = load_assignment(_course(args), args.assignment)
         max_score = assignment.total_points
+        from .rate_limit import decide
         from .watchdog import Watchdog
 
-        from .rate_limit import decide
-
+        late = assignment.late_policy()  # a malformed [late] table fails before grading
         limit = decide(Path(args.metadata) if getattr(args, "metadata", None) else None,
                        assignment.full_gradings_per_day)
         with Watchdog(assignment.deadline + 60, results_path, assignment.title, max_score):
@@ -38,7 +38,14 @@ def cmd_grade(args) -> int:
                             hold_back_hidden=limit.message if limit.limited else "")
         if limit.note:
             results.notes.append(limit.note)
-        data = results.to_gradescope()
+        if late is not None and getattr(args, "metadata", None):  # on Gradescope: its submission time
+            from .late import apply, assess_gradescope
+
+            lateness, note = assess_gradescope(late, Path(args.metadata))
+            results.notes.append(note)
+            data = apply(results.to_gradescope(), lateness)
+        else:
+            data = results.to_gradescope()
     except (CourseError, ValueError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         write_json(failure_results(f"The grader is misconfigured: {exc}", max_score), results_path)
@@ -168,7 +175,8 @@ def cmd_batch(args) -> int:
     try:
         device = resolve_device(args.device)
         outcomes = run_batch(assignment, source, Path(args.out), jobs=args.jobs or os.cpu_count() or 1,
-                             device=device, scheduler=args.scheduler, cluster=args.cluster)
+                             device=device, scheduler=args.scheduler, cluster=args.cluster,
+                             extensions=Path(args.extensions) if args.extensions else None)
     except ValueError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -278,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", metavar="KIND",
                    help="start a Dask cluster: local (--jobs workers here), or slurm/pbs/sge/lsf/htcondor/oar "
                         "from dask-jobqueue's configuration (jobqueue.yaml), adapted to the work left")
+    p.add_argument("--extensions", metavar="CSV",
+                   help="per-student due dates (sid or email, due), replacing [late] extensions in assignment.toml")
     common(p)
     p.set_defaults(func=cmd_batch)
 

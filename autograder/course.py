@@ -32,6 +32,15 @@ class Assignment:
     limits: Limits
     total_points: float | None
     full_gradings_per_day: int | None = None  # [gradescope]: see rate_limit.py
+    late_table: dict | None = None  # [late]: see late.py
+
+    def late_policy(self, extensions: Path | None = None):
+        """The [late] rule (late.LatePolicy), or None when the assignment has none."""
+        if self.late_table is None:
+            return None
+        from .late import LatePolicy
+
+        return LatePolicy.from_config(self.late_table, self.folder, extensions)
 
     @property
     def folder(self) -> Path:
@@ -100,4 +109,5 @@ def load_assignment(root: Path, slug: str) -> Assignment:
         limits=limits,
         total_points=config.get("total_points"),
         full_gradings_per_day=config.get("gradescope", {}).get("full_gradings_per_day"),
+        late_table=config.get("late"),
     )
