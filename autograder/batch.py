@@ -611,7 +611,7 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
         write_gradebook(outcomes, out / "gradebook.csv", pending=pending, interrupted=interrupted, late=late)
         from .report import write_report
 
-        write_report(assignment, outcomes, out / "report.html", pending=pending, interrupted=interrupted)
+        write_report(assignment, outcomes, out / "report.html", pending=pending, interrupted=interrupted, late=late)
     if stop.signal_name:
         raise BatchInterrupted(stop.signal_name, outcomes, pending, out, stop.during_write)
     return outcomes

@@ -1,5 +1,7 @@
-"""The instructor's report for a batch: score histogram, per-test pass rates with the
-failure messages grouped, submissions that crashed or timed out, grading time.
+"""The instructor's report for a batch: the score summary (mean, quartiles) and histogram,
+every student (sortable, linked to their feedback page), per-test pass rates with the failure
+messages grouped, submissions that could not be loaded, crashed or timed out, the
+leaderboard, grading time.
 Figures are drawn with matplotlib and embedded in the HTML as PNG data."""
 from __future__ import annotations
 
@@ -17,17 +19,17 @@ if TYPE_CHECKING:
     from .course import Assignment
 
 
-def _figure(draw) -> str:
+def _figure(draw, size: tuple[float, float] = (7, 3.2)) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=110)
+    fig, ax = plt.subplots(figsize=size, dpi=110)
     draw(ax)
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", bbox_inches="tight")  # tight: no label is cut at the edge
     plt.close(fig)
     return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}"/>'
 
@@ -96,17 +98,105 @@ def _leaderboard_html(outcomes: list[Outcome], shown: int = 20) -> str:
 
 
 def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path, pending: list = (),
-                 interrupted: str | None = None) -> None:
-    """Write ``path`` atomically. ``pending``: submissions an interrupted batch did not grade;
-    then the page says, at the top, that it is incomplete and lists them."""
+                 interrupted: str | None = None, late=None) -> None:
+    """Write ``path`` atomically, and beside it ``feedback/<id>.html`` per submission
+    (student_pages.py). ``pending``: submissions an interrupted batch did not grade; then the
+    page says, at the top, that it is incomplete and lists them. ``late``: the late rule
+    (late.LatePolicy), applied to the scores shown as in the gradebook."""
     from .batch import atomic_output
+    from .student_pages import write_pages
 
+    rows = [student_row(o, late) for o in outcomes]
+    write_pages(outcomes, Path(path).parent, assignment.title, {r["id"]: r["score"] for r in rows})
     with atomic_output(path) as fh:  # the temp file exists while the figures are drawn
-        fh.write(_page(assignment, outcomes, list(pending), interrupted))
+        fh.write(_page(assignment, outcomes, rows, list(pending), interrupted))
 
 
-def _page(assignment: Assignment, outcomes: list[Outcome], pending: list, interrupted: str | None) -> str:
-    scores = [float(o.data.get("score", 0)) for o in outcomes]
+def shown_status(outcome: Outcome) -> str:
+    """The status a person reads: batch's (ok / timed out / error, what the cache decides), but
+    "not loaded" for a submission that could not be found or loaded (empty, a syntax error, the
+    wrong file), which is the student's result (0 points), not a clean run."""
+    extra = outcome.data.get("extra_data")
+    info = extra.get("autograder") if isinstance(extra, dict) else None
+    if outcome.status == "ok" and isinstance(info, dict) and info.get("status") == "not loaded":
+        return "not loaded"
+    return outcome.status
+
+
+def student_row(outcome: Outcome, late=None) -> dict:
+    """One student's (one submission's) row: the same numbers as gradebook.csv."""
+    from .late import Lateness, describe
+
+    raw = float(outcome.data.get("score", 0))
+    lateness = late.assess(outcome.entry.submitted, outcome.entry.students) if late else Lateness()
+    final = (lateness.final(raw) if lateness.accepted else 0.0) if lateness.late else raw
+    return {"id": outcome.entry.id, "student": outcome.entry.student, "sid": outcome.entry.sid, "score": final,
+            "raw": raw, "late_by": describe(lateness.late_by) if lateness.late else "",
+            "penalty": lateness.penalty if lateness.late else 0.0, "status": shown_status(outcome)}
+
+
+def quartiles(values: list[float]) -> tuple[float, float, float]:
+    """(Q1, median, Q3), by linear interpolation between order statistics (numpy's default)."""
+    import numpy as np
+
+    if not values:
+        return (0.0, 0.0, 0.0)
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    return float(q1), float(median), float(q3)
+
+
+def _label(number: str, name: str, width: int = 48) -> str:
+    """A bar's label, wrapped onto lines: never cut."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(f"{number} {name}", width)) or number
+
+
+SORT_SCRIPT = """<script>
+// Click a column's heading to sort by it; click again to reverse. Numbers sort as numbers.
+document.querySelectorAll("table.sortable th").forEach(function (th, column) {
+  th.addEventListener("click", function () {
+    var table = th.closest("table"), body = table.tBodies[0];
+    var up = th.dataset.order !== "asc";
+    table.querySelectorAll("th").forEach(function (h) { delete h.dataset.order; });
+    th.dataset.order = up ? "asc" : "desc";
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[column].dataset.value || a.cells[column].textContent;
+      var y = b.cells[column].dataset.value || b.cells[column].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+      return up ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+});
+</script>"""
+
+
+def _students_table(rows: list[dict], max_score: float) -> str:
+    """Every submission, sortable, each linked to its feedback page."""
+    from .student_pages import FOLDER, page_name
+
+    body = []
+    for r in sorted(rows, key=lambda r: r["student"].lower()):
+        link = html.escape(f"{FOLDER}/{page_name(r['id'])}")
+        penalty = f"-{r['penalty']:.0%}" if r["penalty"] else ""
+        status = html.escape(r["status"])
+        body.append(
+            f'<tr class="status-{status.replace(" ", "-")}"><td><a href="{link}">{html.escape(r["student"])}</a></td>'
+            f'<td>{html.escape(r["sid"])}</td><td>{html.escape(r["id"])}</td>'
+            f'<td data-value="{r["score"]:.6f}">{r["score"]:g}</td><td data-value="{r["raw"]:.6f}">{r["raw"]:g}</td>'
+            f'<td>{html.escape(r["late_by"])}</td><td data-value="{r["penalty"]:.6f}">{penalty}</td>'
+            f"<td>{status}</td></tr>")
+    return (f'<table class="sortable"><thead><tr><th>student</th><th>sid</th><th>submission</th>'
+            f"<th>score / {max_score:g}</th><th>raw score</th><th>late by</th><th>penalty</th><th>status</th>"
+            f'</tr></thead><tbody>{"".join(body)}</tbody></table>')
+
+
+def _page(assignment: Assignment, outcomes: list[Outcome], students: list[dict], pending: list,
+          interrupted: str | None) -> str:
+    scores = [r["score"] for r in students]
     max_score = max((sum(t.get("max_score", 0) for t in o.data.get("tests", [])) for o in outcomes), default=0)
     stats = test_stats(outcomes)
     seconds = [o.seconds for o in outcomes if not o.cached]
@@ -116,14 +206,17 @@ def _page(assignment: Assignment, outcomes: list[Outcome], pending: list, interr
                                         ax.set_xlabel("score"), ax.set_ylabel("submissions"),
                                         ax.set_title(f"Scores ({len(scores)} submissions, max {max_score:g})")))
         hardest = sorted(stats, key=lambda s: s["passed"] / max(s["total"], 1))[:15]
-        rates = _figure(lambda ax: (ax.barh([f"{s['number']} {s['name'][:40]}" for s in hardest][::-1],
-                                            [100 * s["passed"] / max(s["total"], 1) for s in hardest][::-1],
+        labels = [_label(s["number"], s["name"]) for s in hardest][::-1]
+        height = 1.2 + 0.32 * sum(label.count("\n") + 1 for label in labels)
+        rates = _figure(lambda ax: (ax.barh(labels, [100 * s["passed"] / max(s["total"], 1) for s in hardest][::-1],
                                             color="#dd8452"),
                                     ax.set_xlim(0, 100), ax.set_xlabel("% of submissions passing"),
-                                    ax.set_title("Tests the class fails most"), ax.tick_params(labelsize=7)))
+                                    ax.set_title("Tests the class fails most"), ax.tick_params(labelsize=7)),
+                        size=(8, max(2.5, height)))
     except ImportError:
         histogram = rates = "<p>(matplotlib is not installed: no figures)</p>"
     mean = sum(scores) / len(scores) if scores else 0.0
+    q1, median, q3 = quartiles(scores)
     rows = []
     for s in stats:
         messages = "".join(f"<li><b>{count}</b> &times; {html.escape(msg)}</li>"
@@ -131,12 +224,15 @@ def _page(assignment: Assignment, outcomes: list[Outcome], pending: list, interr
         partial = f" (+{s['partial']} partial)" if s["partial"] else ""
         rows.append(f"<tr><td>{s['number']}</td><td>{html.escape(s['name'])}</td>"
                     f"<td>{s['passed']}/{s['total']}{partial}</td><td><ul>{messages}</ul></td></tr>")
-    trouble = [o for o in outcomes if o.status != "ok"]
+    trouble = [o for o in outcomes if shown_status(o) != "ok"]
     trouble_rows = "".join(
-        f"<tr><td>{html.escape(o.entry.student)}</td><td>{html.escape(o.entry.id)}</td><td>{o.status}</td>"
+        f"<tr><td>{html.escape(o.entry.student)}</td><td>{html.escape(o.entry.id)}</td><td>{shown_status(o)}</td>"
         f"<td>{html.escape(trouble_message(o))}</td></tr>"
         for o in trouble) \
         or "<tr><td colspan=4>none</td></tr>"
+    counts = Counter(r["status"] for r in students)
+    status_line = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    late_count = sum(bool(r["penalty"]) for r in students)
     timing = (f"{len(seconds)} graded now in {sum(seconds):.0f} s of judge time "
               f"(mean {sum(seconds) / len(seconds):.1f} s, max {max(seconds):.1f} s); "
               f"{len(outcomes) - len(seconds)} reused from an earlier run." if seconds
@@ -156,20 +252,33 @@ def _page(assignment: Assignment, outcomes: list[Outcome], pending: list, interr
     title = html.escape(assignment.title) + (" (incomplete)" if pending else "")
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{title}: batch report</title>
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}table{{border-collapse:collapse;width:100%}}
-td,th{{border:1px solid #ccc;padding:4px;vertical-align:top;font-size:90%}}ul{{margin:0;padding-left:1.2em}}
+<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}
+table{{border-collapse:collapse;width:100%;margin-bottom:1em}}
+td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top;font-size:90%;overflow-wrap:anywhere}}
+th{{background:#f0f0f0;text-align:left}}table.sortable th{{cursor:pointer}}
+table.sortable th[data-order=asc]::after{{content:" \\25B2"}}table.sortable th[data-order=desc]::after{{content:" \\25BC"}}
+ul{{margin:0;padding-left:1.2em}}img{{max-width:100%}}
+.summary td{{font-size:100%}}.status-error td,.status-timed-out td{{background:#fff0f0}}
+.status-not-loaded td{{background:#fff8e0}}
 .incomplete{{border:2px solid #c00;background:#fee;padding:.6em;margin:1em 0;font-size:110%}}</style>
 </head><body>
 <h1>{title}</h1>
 {incomplete}
-<p>{len(outcomes)} submissions graded; mean score {mean:.2f} / {max_score:g}; {len(trouble)} crashed, timed out or errored.</p>
+<table class="summary"><tr><th>submissions</th><th>mean</th><th>Q1</th><th>median</th><th>Q3</th><th>max</th>
+<th>statuses</th><th>late</th></tr>
+<tr><td>{len(outcomes)}</td><td>{mean:.2f}</td><td>{q1:.2f}</td><td>{median:.2f}</td><td>{q3:.2f}</td>
+<td>{max_score:g}</td><td>{html.escape(status_line) or "none"}</td><td>{late_count}</td></tr></table>
 <h2>Scores</h2>{histogram}
+<h2>Students</h2>
+<p>Click a heading to sort; a name opens the submission's feedback as the student sees it.</p>
+{_students_table(students, max_score)}
 <h2>Per-test pass rates</h2>{rates}
 <table><tr><th>#</th><th>test</th><th>passed</th><th>most common failure messages</th></tr>{''.join(rows)}</table>
-<h2>Crashed, timed out or errored</h2>
+<h2>Not loaded, crashed, timed out or errored</h2>
 <table><tr><th>student</th><th>submission</th><th>status</th><th>message</th></tr>{trouble_rows}</table>
 {_leaderboard_html(outcomes)}
 <h2>Grading time</h2><p>{timing}</p>
 {not_graded}
+{SORT_SCRIPT}
 </body></html>
 """

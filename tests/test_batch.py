@@ -63,6 +63,16 @@ def test_batch_gradebook_report_and_resume(tmp_path):
     report = (out / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 2
     assert "KL(p || q)" in report  # a grouped failure message
+    # every student, linked to the feedback they read; the one whose code exits at import is
+    # "not loaded", not "ok"; quartiles beside the mean
+    for sid in ("101", "102", "103"):
+        assert f'href="feedback/submission_{sid}.html"' in report
+    assert '<td>submission_103</td><td data-value="0.000000">0</td>' in report
+    assert "<td>not loaded</td>" in report and "1 not loaded, 2 ok" in report
+    assert "<th>median</th>" in report and "<th>Q1</th>" in report
+    page = (out / "feedback" / "submission_101.html").read_text()
+    assert "Ada Lovelace" in page and "<b>41 / 41</b>" in page and "Grader notes" not in page
+    assert "2.21" in page and "after_published" not in page  # hidden tests shown, as after publication
 
     again = run_batch(assignment, make_export(tmp_path), out, jobs=1, device="cpu")
     assert all(o.cached for o in again)
