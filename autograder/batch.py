@@ -538,7 +538,8 @@ class _Stop:
 
 def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, device: str,
               scheduler: str | None = None, cluster: str | None = None,
-              resources: dict | None = None, extensions: Path | None = None) -> list[Outcome]:
+              resources: dict | None = None, extensions: Path | None = None,
+              written: Path | None = None) -> list[Outcome]:
     """Grade every submission in ``source``; write gradebook.csv and report.html in ``out``.
     Raises :class:`BatchInterrupted` (after writing both files) when SIGINT or SIGTERM came.
 
@@ -547,8 +548,14 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
     (:mod:`autograder.distributed`); ``resources`` is what each grading asks of a worker
     (default: a GPU fraction with ``--device cuda``, nothing otherwise). Without either,
     a pool of ``jobs`` judges on this machine. ``extensions``: a CSV replacing the [late]
-    table's (late.py); the late rule is applied in the gradebook, never to cached results."""
+    table's (late.py); the late rule is applied in the gradebook, never to cached results.
+    ``written``: a filled written.csv to merge (written.py), checked whole before any grading.
+    Where the statement asks written questions, each submission's answers are collected into
+    ``written/question-<n>.html`` and ``written-blank.csv``."""
+    from . import written as answers
+
     late = assignment.late_policy(extensions)  # a malformed rule fails before any grading
+    asked = answers.questions(assignment)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
     with _Stop() as stop:
@@ -557,6 +564,7 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
             entries = discover(source, workdir)
             if not entries:
                 raise ValueError(f"no submissions found in {source}")
+            grades = answers.read_grades(written, assignment, {e.id for e in entries}) if written else None
             key = grader_key(assignment, device)
             env = dict(os.environ)
             if device == "cuda":  # N children share one GPU: each may take its part of the memory
@@ -603,15 +611,22 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
                     if cached is not None:
                         done[entry.id] = cached
             pending = [e for e in entries if e.id not in done]
+            # read while the export is unpacked (workdir goes below)
+            collected = [(e.id, e.student, answers.answers_of(e.path, assignment.slug))
+                         for e in entries if e.id in done] if asked else []
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         outcomes = sorted(done.values(), key=lambda o: o.entry.id)
         stop.writing = True
         interrupted = stop.signal_name or None
-        write_gradebook(outcomes, out / "gradebook.csv", pending=pending, interrupted=interrupted, late=late)
+        write_gradebook(outcomes, out / "gradebook.csv", pending=pending, interrupted=interrupted, late=late,
+                        written=grades)
+        if asked:
+            answers.write_pages(assignment, collected, out)
         from .report import write_report
 
-        write_report(assignment, outcomes, out / "report.html", pending=pending, interrupted=interrupted, late=late)
+        write_report(assignment, outcomes, out / "report.html", pending=pending, interrupted=interrupted, late=late,
+                     written=grades)
     if stop.signal_name:
         raise BatchInterrupted(stop.signal_name, outcomes, pending, out, stop.during_write)
     return outcomes
@@ -652,39 +667,37 @@ NOT_GRADED = "not graded"
 
 
 def write_gradebook(outcomes: list[Outcome], path: Path, pending: list[Entry] = (),
-                    interrupted: str | None = None, late=None) -> None:
-    """One row per submission. Submissions an interrupted batch did not grade have a row
-    with status ``not graded`` and no score, so the file is visibly incomplete. ``late``
-    (late.LatePolicy): ``score`` is the final score, ``raw_score`` the tests', ``late_by`` and
-    ``late_penalty`` say why they differ."""
-    from .late import Lateness, describe
-
-    numbers: dict[str, str] = {}
-    for o in outcomes:
-        for t in o.data.get("tests", []):
-            numbers.setdefault(t["number"], t["name"])
+                    interrupted: str | None = None, late=None, written: dict | None = None) -> None:
+    """One row per submission, as published (publish.py): ``score`` is the final score,
+    ``raw_score`` the autograded plus the written points, ``late_by`` and ``late_penalty`` say
+    why they differ, ``written_score`` the merged written part (empty when none). Submissions
+    an interrupted batch did not grade have a row with status ``not graded`` and no score, so
+    the file is visibly incomplete."""
+    from .publish import publish
     from .records import number_key
 
+    published = [publish(o, late, written) for o in outcomes]
+    numbers: dict[str, str] = {}
+    for p in published:
+        for t in p.tests:
+            numbers.setdefault(str(t["number"]), t["name"])
     ordered = sorted(numbers, key=number_key)
     rows = []
-    for o in outcomes:
-        by_number = {t["number"]: t["score"] for t in o.data.get("tests", [])}
-        max_score = sum(t.get("max_score", 0) for t in o.data.get("tests", []))
-        raw = float(o.data.get("score", 0))
-        lateness = late.assess(o.entry.submitted, o.entry.students) if late else Lateness()
-        final = (lateness.final(raw) if lateness.accepted else 0.0) if lateness.late else raw
-        late_by = ("not accepted: " if not lateness.accepted else "") + describe(lateness.late_by) \
-            if lateness.late else ""
-        rows.append((o.entry.id, [o.entry.student, o.entry.email, o.entry.sid, o.entry.id, f"{final:g}",
-                                  max_score, o.status, f"{o.seconds:.1f}", f"{raw:g}", late_by,
-                                  f"{lateness.penalty:g}" if lateness.late else "0",
+    for p in published:
+        o = p.outcome
+        by_number = {str(t["number"]): t["score"] for t in p.tests}
+        late_by = ("not accepted: " if not p.lateness.accepted else "") + p.late_by if p.late_by else ""
+        rows.append((o.entry.id, [o.entry.student, o.entry.email, o.entry.sid, o.entry.id, f"{p.score:g}",
+                                  f"{p.max_score:g}", o.status, f"{o.seconds:.1f}", f"{p.raw:g}", late_by,
+                                  f"{p.penalty:g}", "" if p.written is None else f"{p.written:g}",
                                   *[by_number.get(n, "") for n in ordered]]))
     for e in pending:
-        rows.append((e.id, [e.student, e.email, e.sid, e.id, "", "", NOT_GRADED, "", "", "", "",
+        rows.append((e.id, [e.student, e.email, e.sid, e.id, "", "", NOT_GRADED, "", "", "", "", "",
                             *["" for _ in ordered]]))
     with atomic_output(path, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["student", "email", "sid", "submission_id", "score", "max_score", "status",
-                         "seconds", "raw_score", "late_by", "late_penalty", *[f"{n} {numbers[n]}" for n in ordered]])
+                         "seconds", "raw_score", "late_by", "late_penalty", "written_score",
+                         *[f"{n} {numbers[n]}" for n in ordered]])
         for _, row in sorted(rows, key=lambda r: r[0]):
             writer.writerow(row)

@@ -30,7 +30,10 @@ def cmd_grade(args) -> int:
         from .rate_limit import decide
         from .watchdog import Watchdog
 
-        late = assignment.late_policy()  # a malformed [late] table fails before grading
+        from .written import answers_of, notes_test, questions
+
+        late = assignment.late_policy()  # a malformed [late] or [written] table fails before grading
+        asked = questions(assignment)
         limit = decide(Path(args.metadata) if getattr(args, "metadata", None) else None,
                        assignment.full_gradings_per_day)
         with Watchdog(assignment.deadline + 60, results_path, assignment.title, max_score):
@@ -46,6 +49,8 @@ def cmd_grade(args) -> int:
             data = apply(results.to_gradescope(), lateness)
         else:
             data = results.to_gradescope()
+        if asked and getattr(args, "metadata", None):  # on Gradescope: the answers, for its manual questions
+            data["tests"].append(notes_test(answers_of(Path(args.submission), assignment.slug)))
     except (CourseError, ValueError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         write_json(failure_results(f"The grader is misconfigured: {exc}", max_score), results_path)
@@ -176,7 +181,8 @@ def cmd_batch(args) -> int:
         device = resolve_device(args.device)
         outcomes = run_batch(assignment, source, Path(args.out), jobs=args.jobs or os.cpu_count() or 1,
                              device=device, scheduler=args.scheduler, cluster=args.cluster,
-                             extensions=Path(args.extensions) if args.extensions else None)
+                             extensions=Path(args.extensions) if args.extensions else None,
+                             written=Path(args.written) if args.written else None)
     except ValueError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -288,6 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "from dask-jobqueue's configuration (jobqueue.yaml), adapted to the work left")
     p.add_argument("--extensions", metavar="CSV",
                    help="per-student due dates (sid or email, due), replacing [late] extensions in assignment.toml")
+    p.add_argument("--written", metavar="CSV",
+                   help="merge a filled written.csv (graded written answers; see written-blank.csv in --out)")
     common(p)
     p.set_defaults(func=cmd_batch)
 

@@ -33,6 +33,7 @@ class Assignment:
     total_points: float | None
     full_gradings_per_day: int | None = None  # [gradescope]: see rate_limit.py
     late_table: dict | None = None  # [late]: see late.py
+    written_table: dict | None = None  # [written]: see written.py
 
     def late_policy(self, extensions: Path | None = None):
         """The [late] rule (late.LatePolicy), or None when the assignment has none."""
@@ -110,4 +111,5 @@ def load_assignment(root: Path, slug: str) -> Assignment:
         total_points=config.get("total_points"),
         full_gradings_per_day=config.get("gradescope", {}).get("full_gradings_per_day"),
         late_table=config.get("late"),
+        written_table=config.get("written"),
     )

@@ -40,4 +40,5 @@ class TestRecord:
 
 
 def number_key(number: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in number.replace("-", ".").split("."))
+    """Sort "1.2" before "1.10", and numbers before names ("W1", the written questions)."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in number.replace("-", ".").split("."))

@@ -98,16 +98,18 @@ def _leaderboard_html(outcomes: list[Outcome], shown: int = 20) -> str:
 
 
 def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path, pending: list = (),
-                 interrupted: str | None = None, late=None) -> None:
+                 interrupted: str | None = None, late=None, written: dict | None = None) -> None:
     """Write ``path`` atomically, and beside it ``feedback/<id>.html`` per submission
     (student_pages.py). ``pending``: submissions an interrupted batch did not grade; then the
-    page says, at the top, that it is incomplete and lists them. ``late``: the late rule
-    (late.LatePolicy), applied to the scores shown as in the gradebook."""
+    page says, at the top, that it is incomplete and lists them. ``late`` (late.LatePolicy)
+    and ``written`` (written.read_grades): what is published, as in the gradebook (publish.py)."""
     from .batch import atomic_output
+    from .publish import publish
     from .student_pages import write_pages
 
-    rows = [student_row(o, late) for o in outcomes]
-    write_pages(outcomes, Path(path).parent, assignment.title, {r["id"]: r["score"] for r in rows})
+    published = [publish(o, late, written) for o in outcomes]
+    rows = [student_row(p) for p in published]
+    write_pages(published, Path(path).parent, assignment.title)
     with atomic_output(path) as fh:  # the temp file exists while the figures are drawn
         fh.write(_page(assignment, outcomes, rows, list(pending), interrupted))
 
@@ -123,16 +125,12 @@ def shown_status(outcome: Outcome) -> str:
     return outcome.status
 
 
-def student_row(outcome: Outcome, late=None) -> dict:
+def student_row(published) -> dict:
     """One student's (one submission's) row: the same numbers as gradebook.csv."""
-    from .late import Lateness, describe
-
-    raw = float(outcome.data.get("score", 0))
-    lateness = late.assess(outcome.entry.submitted, outcome.entry.students) if late else Lateness()
-    final = (lateness.final(raw) if lateness.accepted else 0.0) if lateness.late else raw
-    return {"id": outcome.entry.id, "student": outcome.entry.student, "sid": outcome.entry.sid, "score": final,
-            "raw": raw, "late_by": describe(lateness.late_by) if lateness.late else "",
-            "penalty": lateness.penalty if lateness.late else 0.0, "status": shown_status(outcome)}
+    entry = published.outcome.entry
+    return {"id": entry.id, "student": entry.student, "sid": entry.sid, "score": published.score,
+            "raw": published.raw, "late_by": published.late_by, "penalty": published.penalty,
+            "status": shown_status(published.outcome)}
 
 
 def quartiles(values: list[float]) -> tuple[float, float, float]:

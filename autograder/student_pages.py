@@ -1,10 +1,13 @@
 """One HTML page per submission of a batch, ``feedback/<id>.html``: its results as the student
 sees them on Gradescope once grades are published (the top message, then every test with its
 score and message, figures included), so that an instructor can read what a student read.
-The instructor notes (test 0) are left out; report.html links every row to its page."""
+The instructor notes (hidden tests: test 0, the written answers for graders) are left out;
+report.html links every row to its page. Beside them, ``published/<id>.json``: the same
+results as Gradescope's JSON."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +16,7 @@ from .records import number_key
 
 if TYPE_CHECKING:
     from .batch import Outcome
+    from .publish import Published
 
 FOLDER = "feedback"
 STYLE = """body{font-family:sans-serif;max-width:900px;margin:2em auto;padding:0 1em;color:#222}
@@ -28,22 +32,25 @@ def page_name(entry_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", entry_id) + ".html"
 
 
-def write_pages(outcomes: list[Outcome], out: Path, title: str, final_scores: dict[str, float]) -> None:
-    """``out/feedback/<id>.html`` for each outcome; ``final_scores`` by id (after a late penalty)."""
+def write_pages(published: list[Published], out: Path, title: str) -> None:
+    """``out/feedback/<id>.html`` for each submission, and ``out/published/<id>.json``: its
+    results as published (publish.py: late rule and written grades applied)."""
     from .batch import atomic_write_text
 
-    folder = Path(out) / FOLDER
+    folder, results = Path(out) / FOLDER, Path(out) / "published"
     folder.mkdir(parents=True, exist_ok=True)
-    for o in outcomes:
-        atomic_write_text(folder / page_name(o.entry.id), page(o, title, final_scores.get(o.entry.id)))
+    results.mkdir(exist_ok=True)
+    for p in published:
+        data = p.results()
+        atomic_write_text(folder / page_name(p.outcome.entry.id), page(p.outcome, title, data, p.max_score))
+        atomic_write_text(results / (page_name(p.outcome.entry.id)[:-5] + ".json"), json.dumps(data, indent=1))
 
 
-def page(outcome: Outcome, title: str, final: float | None = None) -> str:
-    data = outcome.data
-    tests = sorted((t for t in data.get("tests", []) if isinstance(t, dict) and str(t.get("number")) != "0"),
+def page(outcome: Outcome, title: str, data: dict, max_score: float) -> str:
+    """``data``: the results as published (Published.results)."""
+    tests = sorted((t for t in data.get("tests", []) if isinstance(t, dict) and t.get("visibility") != "hidden"),
                    key=lambda t: number_key(str(t.get("number", ""))))
-    max_score = sum(float(t.get("max_score", 0)) for t in tests)
-    score = float(data.get("score", 0)) if final is None else final
+    score = float(data.get("score", 0))
     blocks = []
     for t in tests:
         got, most = float(t.get("score", 0)), float(t.get("max_score", 0))

@@ -108,7 +108,8 @@ def _check_interrupted(tmp_path: Path, out: Path, rc: int, stderr: str, signame:
     assert rc == 130, stderr
     assert "Traceback" not in stderr
     assert len(messages) == 1 and messages[0].startswith(f"autograder: interrupted by {signame}"), stderr
-    assert sorted(p.name for p in out.iterdir()) == ["feedback", "gradebook.csv", "report.html", "results"]  # no temp file
+    assert sorted(p.name for p in out.iterdir()) == ["feedback", "gradebook.csv", "published", "report.html",
+                                                     "results", "written", "written-blank.csv"]  # no temp file
     rows = list(csv.DictReader((out / "gradebook.csv").open()))
     assert len(rows) == total
     assert sum(r["status"] == "not graded" for r in rows) == left
