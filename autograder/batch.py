@@ -539,7 +539,8 @@ class _Stop:
 def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, device: str,
               scheduler: str | None = None, cluster: str | None = None,
               resources: dict | None = None, extensions: Path | None = None,
-              written: Path | None = None) -> list[Outcome]:
+              written: Path | None = None, canvas: tuple[Path, str] | None = None,
+              similarity: bool = True) -> list[Outcome]:
     """Grade every submission in ``source``; write gradebook.csv and report.html in ``out``.
     Raises :class:`BatchInterrupted` (after writing both files) when SIGINT or SIGTERM came.
 
@@ -551,10 +552,17 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
     table's (late.py); the late rule is applied in the gradebook, never to cached results.
     ``written``: a filled written.csv to merge (written.py), checked whole before any grading.
     Where the statement asks written questions, each submission's answers are collected into
-    ``written/question-<n>.html`` and ``written-blank.csv``."""
+    ``written/question-<n>.html`` and ``written-blank.csv``. Always written too: ``students.csv``
+    (one row per student, lms.py); with ``canvas`` (roster CSV, column title) ``canvas.csv`` to
+    import into Canvas, its summary printed. ``similarity``: the report lists the most similar
+    pairs of submissions (similarity.py), for a person to look at."""
     from . import written as answers
 
     late = assignment.late_policy(extensions)  # a malformed rule fails before any grading
+    if canvas:  # so does a roster Canvas could not take
+        from .lms import read_canvas_roster
+
+        read_canvas_roster(canvas[0], canvas[1])
     asked = answers.questions(assignment)
     out.mkdir(parents=True, exist_ok=True)
     (out / "results").mkdir(exist_ok=True)
@@ -614,6 +622,7 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
             # read while the export is unpacked (workdir goes below)
             collected = [(e.id, e.student, answers.answers_of(e.path, assignment.slug))
                          for e in entries if e.id in done] if asked else []
+            similar = _similar_html(assignment, [e for e in entries if e.id in done]) if similarity else ""
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         outcomes = sorted(done.values(), key=lambda o: o.entry.id)
@@ -623,13 +632,30 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
                         written=grades)
         if asked:
             answers.write_pages(assignment, collected, out)
+        from .lms import write_canvas_csv, write_students_csv
+
+        write_students_csv(outcomes, out / "students.csv", late=late, pending=pending, written=grades)
+        if canvas:
+            report = write_canvas_csv(outcomes, canvas[0], out / "canvas.csv", canvas[1], late=late,
+                                      pending=pending, written=grades)
+            print(report.text(), file=sys.stderr)
         from .report import write_report
 
         write_report(assignment, outcomes, out / "report.html", pending=pending, interrupted=interrupted, late=late,
-                     written=grades)
+                     written=grades, extra_html=similar)
     if stop.signal_name:
         raise BatchInterrupted(stop.signal_name, outcomes, pending, out, stop.during_write)
     return outcomes
+
+
+def _similar_html(assignment: Assignment, entries: list[Entry]) -> str:
+    """The report's "Similar submissions" section; a failure there never costs the gradebook."""
+    try:
+        from .similarity import similar_pairs, similarity_html
+
+        return similarity_html(similar_pairs(assignment, entries))
+    except Exception as exc:  # noqa: BLE001 - an extra of the report, not a grade
+        return f"<h2>Similar submissions</h2><p>Not computed: {type(exc).__name__}: {exc}</p>"
 
 
 def atomic_write_text(path: Path, text: str) -> None:

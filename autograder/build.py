@@ -146,7 +146,8 @@ def _engine_skip(path: Path) -> bool:
 
 def _student_engine_skip(path: Path) -> bool:
     """Students get what `check` needs, not the course-authoring tools (nor batch's Dask runner)."""
-    return _engine_skip(path) or path.name in ("build.py", "templates.py", "otter_export.py", "distributed.py")
+    return _engine_skip(path) or path.name in ("build.py", "templates.py", "otter_export.py", "distributed.py",
+                                               "similarity.py", "lms.py", "publish.py", "student_pages.py")
 
 
 def is_hidden(path: Path) -> bool:

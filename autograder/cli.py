@@ -182,7 +182,10 @@ def cmd_batch(args) -> int:
         outcomes = run_batch(assignment, source, Path(args.out), jobs=args.jobs or os.cpu_count() or 1,
                              device=device, scheduler=args.scheduler, cluster=args.cluster,
                              extensions=Path(args.extensions) if args.extensions else None,
-                             written=Path(args.written) if args.written else None)
+                             written=Path(args.written) if args.written else None,
+                             canvas=(Path(args.canvas_roster), args.canvas_column or assignment.title)
+                             if args.canvas_roster else None,
+                             similarity=not args.no_similarity)
     except ValueError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -294,6 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "from dask-jobqueue's configuration (jobqueue.yaml), adapted to the work left")
     p.add_argument("--extensions", metavar="CSV",
                    help="per-student due dates (sid or email, due), replacing [late] extensions in assignment.toml")
+    p.add_argument("--canvas-roster", metavar="CSV",
+                   help="a gradebook exported from Canvas: writes canvas.csv to import (students matched by "
+                        "SIS User ID, login or e-mail; the unmatched are listed)")
+    p.add_argument("--canvas-column", metavar="TITLE",
+                   help="the Canvas assignment column, e.g. 'KL asymmetry (12345)' (default: the assignment's title)")
+    p.add_argument("--no-similarity", action="store_true",
+                   help="leave out the report's similar-submissions section (it compares every pair)")
     p.add_argument("--written", metavar="CSV",
                    help="merge a filled written.csv (graded written answers; see written-blank.csv in --out)")
     common(p)

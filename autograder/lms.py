@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .batch import CACHED_STATUSES, NOT_GRADED, Entry, Outcome, atomic_output
+from .publish import publish
 
 STUDENT_COLUMNS = ["name", "email", "sid", "submission_id", "score", "max_score", "status", "group_size",
                    "other_submissions"]
@@ -65,24 +66,20 @@ def raw_score(outcome: Outcome) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def final_score(outcome: Outcome, late=None) -> float | None:
+def final_score(outcome: Outcome, late=None, written: dict | None = None) -> float | None:
     """The score after the late rule: gradebook.csv's ``score`` column.
 
     ``late`` is the assignment's :class:`autograder.late.LatePolicy` (or None: no rule). A late
     submission gets ``lateness.final(raw)`` when accepted and 0 when it came after the last
     accepted date. None when the results hold no score at all (gradebook.csv writes 0 there)."""
-    raw = raw_score(outcome)
-    if raw is None or late is None:
-        return raw
-    lateness = late.assess(outcome.entry.submitted, outcome.entry.students)
-    if not lateness.late:
-        return raw
-    return lateness.final(raw) if lateness.accepted else 0.0
+    if raw_score(outcome) is None:
+        return None
+    return publish(outcome, late, written).score  # the same rule as the gradebook's, written grades included
 
 
-def max_score(outcome: Outcome) -> float:
-    """The most the tests give (the sum of their ``max_score``), as gradebook.csv's ``max_score``."""
-    return float(sum(t.get("max_score", 0) or 0 for t in outcome.data.get("tests", []) if isinstance(t, dict)))
+def max_score(outcome: Outcome, written: dict | None = None) -> float:
+    """The most the tests (and merged written questions) give, as gradebook.csv's ``max_score``."""
+    return publish(outcome, None, written).max_score
 
 
 def format_score(value: float | None) -> str:
@@ -126,10 +123,10 @@ class StudentResult:
         return f"{who} ({self.submission_id}: {what})"
 
 
-def _candidates(outcomes: Iterable[Outcome], late, pending: Iterable[Entry]):
+def _candidates(outcomes: Iterable[Outcome], late, pending: Iterable[Entry], written: dict | None = None):
     """(person dict or None, entry, score, max, status) for every student of every submission."""
     for o in outcomes:
-        score, top = final_score(o, late), max_score(o)
+        score, top = final_score(o, late, written), max_score(o, written)
         for person in o.entry.students or [None]:
             yield person, o.entry, score, top, o.status
     for e in pending:  # an interrupted batch: they submitted, nothing was graded yet
@@ -141,7 +138,8 @@ def _clean(value) -> str:
     return str(value if value is not None else "").strip()
 
 
-def student_results(outcomes: Sequence[Outcome], late=None, pending: Sequence[Entry] = ()) -> list[StudentResult]:
+def student_results(outcomes: Sequence[Outcome], late=None, pending: Sequence[Entry] = (),
+                    written: dict | None = None) -> list[StudentResult]:
     """One :class:`StudentResult` per student, sorted by name.
 
     Two appearances are the same student when they share a sid or an e-mail (case-insensitive);
@@ -150,7 +148,7 @@ def student_results(outcomes: Sequence[Outcome], late=None, pending: Sequence[En
     any submitter is one result under its submission id."""
     groups: list[list[tuple]] = []  # appearances of one student
     owner: dict[tuple[str, str], int] = {}  # ("sid" | "email" | "name", value) -> index in groups
-    for person, entry, score, top, status in _candidates(outcomes, late, pending):
+    for person, entry, score, top, status in _candidates(outcomes, late, pending, written):
         if person is None:
             keys = [("submission", entry.id)]
         else:
@@ -210,12 +208,12 @@ def _best(appearances: list[tuple]) -> StudentResult:
 
 
 def write_students_csv(outcomes: Sequence[Outcome], path: Path, late=None,
-                       pending: Sequence[Entry] = ()) -> list[StudentResult]:
+                       pending: Sequence[Entry] = (), written: dict | None = None) -> list[StudentResult]:
     """One row per student (columns: :data:`STUDENT_COLUMNS`), written atomically.
 
     ``late``: the assignment's LatePolicy (the score is the final one). ``pending``: the entries
     an interrupted batch did not grade (status ``not graded``, no score). Returns the rows."""
-    results = student_results(outcomes, late, pending)
+    results = student_results(outcomes, late, pending, written)
     with atomic_output(Path(path), newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(STUDENT_COLUMNS)
@@ -360,7 +358,8 @@ def _roster_name(roster: _Roster, row: list[str]) -> str:
 
 
 def write_canvas_csv(outcomes: Sequence[Outcome], roster_path: Path, path: Path, column_title: str, late=None,
-                     pending: Sequence[Entry] = (), points_possible: float | None = None) -> CanvasReport:
+                     pending: Sequence[Entry] = (), points_possible: float | None = None,
+                     written: dict | None = None) -> CanvasReport:
     """A Canvas gradebook import file: the roster's student columns and one ``column_title`` column.
 
     ``roster_path``: the course's Canvas export (Grades > Export > Export Entire Gradebook).
@@ -380,7 +379,7 @@ def write_canvas_csv(outcomes: Sequence[Outcome], roster_path: Path, path: Path,
     if column_title.strip() in {name for name, _ in CANVAS_IDENTITY}:
         raise ValueError(f"the Canvas column title {column_title!r} is one of Canvas's student columns")
     roster = read_canvas_roster(roster_path, column_title)
-    people = student_results(outcomes, late, pending)
+    people = student_results(outcomes, late, pending, written)
     matched, ambiguous = _match(roster, people)
     if points_possible is None:
         maxima = [p.max_score for p in people if p.graded and p.max_score > 0]

@@ -98,7 +98,8 @@ def _leaderboard_html(outcomes: list[Outcome], shown: int = 20) -> str:
 
 
 def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path, pending: list = (),
-                 interrupted: str | None = None, late=None, written: dict | None = None) -> None:
+                 interrupted: str | None = None, late=None, written: dict | None = None,
+                 extra_html: str = "") -> None:
     """Write ``path`` atomically, and beside it ``feedback/<id>.html`` per submission
     (student_pages.py). ``pending``: submissions an interrupted batch did not grade; then the
     page says, at the top, that it is incomplete and lists them. ``late`` (late.LatePolicy)
@@ -111,7 +112,8 @@ def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path, pe
     rows = [student_row(p) for p in published]
     write_pages(published, Path(path).parent, assignment.title)
     with atomic_output(path) as fh:  # the temp file exists while the figures are drawn
-        fh.write(_page(assignment, outcomes, rows, list(pending), interrupted))
+        fh.write(_page(assignment, outcomes, rows, list(pending), interrupted).replace(
+            "<!-- extra -->", extra_html))  # similar submissions (similarity.py), already HTML
 
 
 def shown_status(outcome: Outcome) -> str:
@@ -199,9 +201,12 @@ def _page(assignment: Assignment, outcomes: list[Outcome], students: list[dict],
     stats = test_stats(outcomes)
     seconds = [o.seconds for o in outcomes if not o.cached]
     try:
+        from matplotlib.ticker import MaxNLocator  # whole submissions on the count axis
+
         histogram = _figure(lambda ax: (ax.hist(scores, bins=min(20, max(5, int(max_score) + 1)),
                                                 range=(0, max_score or 1), color="#4c72b0", edgecolor="white"),
                                         ax.set_xlabel("score"), ax.set_ylabel("submissions"),
+                                        ax.yaxis.set_major_locator(MaxNLocator(integer=True)),
                                         ax.set_title(f"Scores ({len(scores)} submissions, max {max_score:g})")))
         hardest = sorted(stats, key=lambda s: s["passed"] / max(s["total"], 1))[:15]
         labels = [_label(s["number"], s["name"]) for s in hardest][::-1]
@@ -275,6 +280,7 @@ ul{{margin:0;padding-left:1.2em}}img{{max-width:100%}}
 <h2>Not loaded, crashed, timed out or errored</h2>
 <table><tr><th>student</th><th>submission</th><th>status</th><th>message</th></tr>{trouble_rows}</table>
 {_leaderboard_html(outcomes)}
+<!-- extra -->
 <h2>Grading time</h2><p>{timing}</p>
 {not_graded}
 {SORT_SCRIPT}

@@ -74,9 +74,25 @@ def test_batch_gradebook_report_and_resume(tmp_path):
     assert "Ada Lovelace" in page and "<b>41 / 41</b>" in page and "Grader notes" not in page
     assert "2.21" in page and "after_published" not in page  # hidden tests shown, as after publication
 
-    again = run_batch(assignment, make_export(tmp_path), out, jobs=1, device="cpu")
+    # one row per student (a group gives each member a row); the similar-submissions section
+    students = {r["name"]: r for r in csv.DictReader((out / "students.csv").open())}
+    assert students["Grace Hopper"]["score"] == students["Alan Turing"]["score"] == by_id["submission_102"]["score"]
+    assert students["Grace Hopper"]["group_size"] == "2" and students["Ada Lovelace"]["score"] == "41"
+
+    # the resume serves the cache; a Canvas roster gives canvas.csv, the unmatched named
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,KL asymmetry (77)\n"
+                      "    Points Possible,,,,,41\n"
+                      "\"Lovelace, Ada\",101,1,ada,S1,\n\"Turing, Alan\",102,2,alan,S1,\n"
+                      "\"Noether, Emmy\",104,9,emmy,S1,\n")
+    again = run_batch(assignment, make_export(tmp_path), out, jobs=1, device="cpu",
+                      canvas=(roster, "KL asymmetry (77)"))
     assert all(o.cached for o in again)
     assert [o.data["score"] for o in again] == [o.data["score"] for o in outcomes]
+    canvas = list(csv.DictReader((out / "canvas.csv").open()))
+    cells = {r["Student"]: r["KL asymmetry (77)"] for r in canvas}
+    assert cells["Lovelace, Ada"] == "41" and cells["Turing, Alan"] == by_id["submission_102"]["score"]
+    assert cells["Noether, Emmy"] == "" and cells["    Points Possible"] == "41"
 
 
 def test_batch_from_a_plain_folder(tmp_path):
