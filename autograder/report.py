@@ -61,6 +61,8 @@ def test_stats(outcomes: list[Outcome]) -> list[dict]:
     stats: dict[str, dict] = {}
     for o in outcomes:
         for t in o.data.get("tests", []):
+            if t.get("visibility") == "hidden" and not t.get("max_score"):
+                continue  # the instructor's notes, the written answers for graders: not graded tests
             s = stats.setdefault(t["number"], {"number": t["number"], "name": t["name"], "passed": 0,
                                                "partial": 0, "total": 0, "messages": Counter()})
             s["total"] += 1
@@ -131,7 +133,8 @@ def student_row(published) -> dict:
     """One student's (one submission's) row: the same numbers as gradebook.csv."""
     entry = published.outcome.entry
     return {"id": entry.id, "student": entry.student, "sid": entry.sid, "score": published.score,
-            "raw": published.raw, "late_by": published.late_by, "penalty": published.penalty,
+            "raw": published.raw, "max": published.max_score, "late_by": published.late_by,
+            "penalty": published.penalty,
             "status": shown_status(published.outcome)}
 
 
@@ -197,7 +200,7 @@ def _students_table(rows: list[dict], max_score: float) -> str:
 def _page(assignment: Assignment, outcomes: list[Outcome], students: list[dict], pending: list,
           interrupted: str | None) -> str:
     scores = [r["score"] for r in students]
-    max_score = max((sum(t.get("max_score", 0) for t in o.data.get("tests", [])) for o in outcomes), default=0)
+    max_score = max((r["max"] for r in students), default=0)  # as published: written questions included
     stats = test_stats(outcomes)
     seconds = [o.seconds for o in outcomes if not o.cached]
     try:
@@ -261,6 +264,7 @@ td,th{{border:1px solid #ccc;padding:4px 6px;vertical-align:top;font-size:90%;ov
 th{{background:#f0f0f0;text-align:left}}table.sortable th{{cursor:pointer}}
 table.sortable th[data-order=asc]::after{{content:" \\25B2"}}table.sortable th[data-order=desc]::after{{content:" \\25BC"}}
 ul{{margin:0;padding-left:1.2em}}img{{max-width:100%}}
+table.tests td:nth-child(1),table.tests td:nth-child(3),table.tests th{{white-space:nowrap}}table.tests td:nth-child(2){{width:28%}}
 .summary td{{font-size:100%}}.status-error td,.status-timed-out td{{background:#fff0f0}}
 .status-not-loaded td{{background:#fff8e0}}
 .incomplete{{border:2px solid #c00;background:#fee;padding:.6em;margin:1em 0;font-size:110%}}</style>
@@ -276,7 +280,7 @@ ul{{margin:0;padding-left:1.2em}}img{{max-width:100%}}
 <p>Click a heading to sort; a name opens the submission's feedback as the student sees it.</p>
 {_students_table(students, max_score)}
 <h2>Per-test pass rates</h2>{rates}
-<table><tr><th>#</th><th>test</th><th>passed</th><th>most common failure messages</th></tr>{''.join(rows)}</table>
+<table class="tests"><tr><th>#</th><th>test</th><th>passed</th><th>most common failure messages</th></tr>{''.join(rows)}</table>
 <h2>Not loaded, crashed, timed out or errored</h2>
 <table><tr><th>student</th><th>submission</th><th>status</th><th>message</th></tr>{trouble_rows}</table>
 {_leaderboard_html(outcomes)}
