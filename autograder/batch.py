@@ -129,12 +129,17 @@ def discover(source: Path, workdir: Path) -> list[Entry]:
 
 
 # --------------------------------------------------------------------------- caching
-def _digest_files(paths: list[Path]) -> str:
+# Engine modules that only lay out what was graded (report, pages, exports): a change to them
+# must not regrade a whole class. Everything else of the engine is in the cache key.
+NOT_GRADING = frozenset({"report.py", "student_pages.py", "lms.py", "publish.py", "similarity.py"})
+
+
+def _digest_files(paths: list[Path], skip: frozenset = frozenset()) -> str:
     h = hashlib.sha256()
     for base in paths:
         files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
         for f in files:
-            if "__pycache__" in f.parts:
+            if "__pycache__" in f.parts or (base.is_dir() and f.name in skip and f.parent == base):
                 continue
             h.update(str(f.relative_to(base) if base.is_dir() else f.name).encode())
             h.update(f.read_bytes())
@@ -143,9 +148,11 @@ def _digest_files(paths: list[Path]) -> str:
 
 def grader_key(assignment: Assignment, device: str) -> str:
     """Changes whenever anything that decides a grade changes."""
-    parts = [assignment.folder, assignment.solution, Path(__file__).resolve().parent]
+    parts = [assignment.folder, assignment.solution]
     dataset = os.environ.get("AUTOGRADER_DATASET", "digits")
-    return hashlib.sha256(f"{__version__}|{device}|{dataset}|{_digest_files([p for p in parts if p.exists()])}"
+    digest = _digest_files([p for p in parts if p.exists()]) + \
+        _digest_files([Path(__file__).resolve().parent], skip=NOT_GRADING)
+    return hashlib.sha256(f"{__version__}|{device}|{dataset}|{digest}"
                           .encode()).hexdigest()
 
 

@@ -120,3 +120,25 @@ def test_report_says_which_tests_reached_a_time_limit(tmp_path):
     assert trouble_message(Outcome(entry, data, "error", 1.0)) == "the judge exited with status 1: Traceback"
     old = {"score": 0.0, "output": "Tiny: 0 of 3 tests passed.\n\nmore", "tests": []}  # no extra_data
     assert trouble_message(Outcome(entry, old, "timed out", 1.0)) == "Tiny: 0 of 3 tests passed."
+
+
+def test_the_cache_key_ignores_only_the_layout_modules(tmp_path):
+    """A change to the report or an export must not regrade a class; a change to anything
+    else of the engine (or a report.py of an assignment's own) must."""
+    from autograder.batch import NOT_GRADING, _digest_files
+
+    engine = tmp_path / "engine"
+    (engine / "sandbox").mkdir(parents=True)
+    for name in ("plugin.py", "report.py", "lms.py"):
+        (engine / name).write_text("x = 1\n")
+    (engine / "sandbox" / "report.py").write_text("y = 1\n")  # not the top-level one: counted
+    assert "report.py" in NOT_GRADING and "plugin.py" not in NOT_GRADING
+    before = _digest_files([engine], skip=NOT_GRADING)
+    (engine / "report.py").write_text("x = 2\n")
+    (engine / "lms.py").write_text("x = 2\n")
+    assert _digest_files([engine], skip=NOT_GRADING) == before
+    (engine / "sandbox" / "report.py").write_text("y = 2\n")
+    assert _digest_files([engine], skip=NOT_GRADING) != before
+    before = _digest_files([engine], skip=NOT_GRADING)
+    (engine / "plugin.py").write_text("x = 2\n")
+    assert _digest_files([engine], skip=NOT_GRADING) != before
