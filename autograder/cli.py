@@ -34,22 +34,22 @@ def cmd_grade(args) -> int:
 
         late = assignment.late_policy()  # a malformed [late] or [written] table fails before grading
         asked = questions(assignment)
-        limit = decide(Path(args.metadata) if getattr(args, "metadata", None) else None,
-                       assignment.full_gradings_per_day)
+        metadata = Path(args.metadata) if getattr(args, "metadata", None) else None  # on Gradescope
+        limit = decide(metadata, assignment.full_gradings_per_day)
         with Watchdog(assignment.deadline + 60, results_path, assignment.title, max_score):
             results = grade(assignment, Path(args.submission), device=args.device,
                             hold_back_hidden=limit.message if limit.limited else "")
         if limit.note:
             results.notes.append(limit.note)
-        if late is not None and getattr(args, "metadata", None):  # on Gradescope: its submission time
+        if late is not None and metadata:  # its submission time
             from .late import apply, assess_gradescope
 
-            lateness, note = assess_gradescope(late, Path(args.metadata))
+            lateness, note = assess_gradescope(late, metadata)
             results.notes.append(note)
             data = apply(results.to_gradescope(), lateness)
         else:
             data = results.to_gradescope()
-        if asked and getattr(args, "metadata", None):  # on Gradescope: the answers, for its manual questions
+        if asked and metadata:  # the answers, for Gradescope's manual questions
             data["tests"].append(notes_test(answers_of(Path(args.submission), assignment.slug)))
     except (CourseError, ValueError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)

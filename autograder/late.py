@@ -101,6 +101,9 @@ class Lateness:
         return self.late_by > timedelta(0) and (self.penalty > 0 or not self.accepted)
 
     def final(self, raw: float) -> float:
+        """The score after the rule: ``raw`` on time, less the penalty when late, 0 when not accepted."""
+        if not self.accepted:
+            return 0.0
         return round(raw * (1 - self.penalty), 6)
 
     def message(self, raw: float) -> str:
@@ -179,7 +182,7 @@ def apply(data: dict, lateness: Lateness) -> dict:
     if not lateness.late:
         return data
     raw = float(data.get("score", 0))
-    data = dict(data, score=lateness.final(raw) if lateness.accepted else 0.0)
+    data = dict(data, score=lateness.final(raw))
     data["output"] = lateness.message(raw) + ("\n\n" + data["output"] if data.get("output") else "")
     extra = dict(data.get("extra_data") or {})
     extra["autograder"] = dict(extra.get("autograder") or {}, late=lateness.summary(), raw_score=raw)

@@ -15,6 +15,12 @@ if TYPE_CHECKING:
     from .batch import Outcome
 
 
+def is_graded(test: dict) -> bool:
+    """A test that counts: not a hidden 0-point one (the instructor's notes, the written answers
+    for graders)."""
+    return test.get("visibility") != "hidden" or bool(float(test.get("max_score") or 0))
+
+
 @dataclass
 class Published:
     outcome: Outcome
@@ -27,9 +33,7 @@ class Published:
     @property
     def score(self) -> float:
         """The final score: the late rule applied to raw (0 when not accepted)."""
-        if not self.lateness.late:
-            return self.raw
-        return self.lateness.final(self.raw) if self.lateness.accepted else 0.0
+        return self.lateness.final(self.raw) if self.lateness.late else self.raw
 
     @property
     def late_by(self) -> str:
@@ -55,7 +59,7 @@ def publish(outcome: Outcome, late=None, written: dict | None = None) -> Publish
     from .written import as_tests
 
     tests = [t for t in outcome.data.get("tests", []) if isinstance(t, dict)]
-    graded = [t for t in tests if t.get("visibility") != "hidden" or float(t.get("max_score") or 0)]
+    graded = [t for t in tests if is_graded(t)]
     auto = float(outcome.data.get("score", 0))
     max_score = sum(float(t.get("max_score") or 0) for t in graded)
     marks = (written or {}).get(outcome.entry.id)

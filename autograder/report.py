@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .publish import is_graded
 from .records import TIMED_OUT, number_key
 
 if TYPE_CHECKING:
@@ -61,8 +62,8 @@ def test_stats(outcomes: list[Outcome]) -> list[dict]:
     stats: dict[str, dict] = {}
     for o in outcomes:
         for t in o.data.get("tests", []):
-            if t.get("visibility") == "hidden" and not t.get("max_score"):
-                continue  # the instructor's notes, the written answers for graders: not graded tests
+            if not is_graded(t):
+                continue
             s = stats.setdefault(t["number"], {"number": t["number"], "name": t["name"], "passed": 0,
                                                "partial": 0, "total": 0, "messages": Counter()})
             s["total"] += 1
