@@ -271,19 +271,34 @@ class Judges:
     becomes a subreaper, so whatever a judge leaves behind when it dies (its sandbox)
     is re-parented to us and can be found and killed."""
 
-    def __init__(self, die_with_parent: bool = False) -> None:
+    def __init__(self, die_with_parent: bool = False, warm: tuple[int, str] | None = None) -> None:
         self.lock = threading.Lock()
         self.live: set[int] = set()
         self.die_with_parent = die_with_parent  # on a Dask worker: a killed worker takes its judges along
         become_subreaper()  # not Linux: a no-op; descendants are still found by parent and session
+        self.warm = None
+        if warm is not None:  # (threads, device): judges forked from a started one (warm.py)
+            from .warm import WarmJudges
+
+            self.warm = WarmJudges(*warm)
+            self.live.add(self.warm.proc.pid)  # a sweep must never take the server for an orphan
 
     def start(self, cmd: list[str], env: dict, stderr) -> subprocess.Popen:
         with self.lock:  # a sweep never sees a judge that is started but not yet listed
-            proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=stderr, start_new_session=True,
-                                    preexec_fn=_die_with_parent if self.die_with_parent else None)
+            if self.warm is not None:
+                proc = self.warm.start(cmd, env, stderr)
+            else:
+                proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=stderr, start_new_session=True,
+                                        preexec_fn=_die_with_parent if self.die_with_parent else None)
             self.live.add(proc.pid)
         return proc
+
+    def close(self) -> None:
+        if self.warm is not None:
+            self.warm.close()
+            with self.lock:
+                self.live.discard(self.warm.proc.pid)
 
     def stop(self, proc: subprocess.Popen, graceful: bool = True) -> None:
         """End a judge and everything under it. SIGINT first (the judge then stops its
@@ -547,7 +562,7 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
               scheduler: str | None = None, cluster: str | None = None,
               resources: dict | None = None, extensions: Path | None = None,
               written: Path | None = None, canvas: tuple[Path, str] | None = None,
-              similarity: bool = True) -> list[Outcome]:
+              similarity: bool = True, warm: bool = True) -> list[Outcome]:
     """Grade every submission in ``source``; write gradebook.csv and report.html in ``out``.
     Raises :class:`BatchInterrupted` (after writing both files) when SIGINT or SIGTERM came.
 
@@ -562,7 +577,8 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
     ``written/question-<n>.html`` and ``written-blank.csv``. Always written too: ``students.csv``
     (one row per student, lms.py); with ``canvas`` (roster CSV, column title) ``canvas.csv`` to
     import into Canvas, its summary printed. ``similarity``: the report lists the most similar
-    pairs of submissions (similarity.py), for a person to look at."""
+    pairs of submissions (similarity.py), for a person to look at. ``warm``: judges and
+    sandboxes are forked from processes started once (warm.py), not started cold each time."""
     from . import written as answers
 
     late = assignment.late_policy(extensions)  # a malformed rule fails before any grading
@@ -594,7 +610,7 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
                 entries_left = []
             else:
                 entries_left = entries
-            judges = Judges()
+            judges = Judges(warm=(assignment.limits.threads, device) if warm and entries_left else None)
             queue = list(reversed(entries_left))
             lock = threading.Lock()
 
@@ -615,9 +631,12 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
                        for i in range(max(1, min(jobs, len(entries_left))) if entries_left else 0)]
             for w in workers:
                 w.start()
-            for w in workers:  # joined with a timeout, so that signals reach the handler at once
-                while w.is_alive():
-                    w.join(0.1)
+            try:
+                for w in workers:  # joined with a timeout, so that signals reach the handler at once
+                    while w.is_alive():
+                        w.join(0.1)
+            finally:
+                judges.close()
             progress.close()
             # what was not graded: a result from an earlier run still counts when it is valid
             for entry in entries:

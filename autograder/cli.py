@@ -185,7 +185,7 @@ def cmd_batch(args) -> int:
                              written=Path(args.written) if args.written else None,
                              canvas=(Path(args.canvas_roster), args.canvas_column or assignment.title)
                              if args.canvas_roster else None,
-                             similarity=not args.no_similarity)
+                             similarity=not args.no_similarity, warm=not args.cold)
     except ValueError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return USAGE_ERROR
@@ -302,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "SIS User ID, login or e-mail; the unmatched are listed)")
     p.add_argument("--canvas-column", metavar="TITLE",
                    help="the Canvas assignment column, e.g. 'KL asymmetry (12345)' (default: the assignment's title)")
+    p.add_argument("--cold", action="store_true",
+                   help="start every judge and sandbox from a fresh interpreter instead of forking them "
+                        "from warm ones (slower; isolation is the same: see autograder/warm.py)")
     p.add_argument("--no-similarity", action="store_true",
                    help="leave out the report's similar-submissions section (it compares every pair)")
     p.add_argument("--written", metavar="CSV",

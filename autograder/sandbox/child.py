@@ -183,7 +183,12 @@ def load_submission(path: str, module_name: str) -> tuple[types.ModuleType | Non
 
 
 def main(argv: list[str]) -> None:
-    options = json.loads(argv[1])  # the jail (jail.py) has already locked this process in
+    run(json.loads(argv[1]))  # the jail (jail.py) has already locked this process in
+
+
+def run(options: dict) -> None:
+    """Load the submission and serve the judge's calls (in a fresh interpreter, or in a
+    fork of the zygote: then the imports below are already done)."""
     req_fd, resp_fd = options["req_fd"], options["resp_fd"]
     os.chdir(options["workdir"])
     sys.path.insert(0, options["workdir"])

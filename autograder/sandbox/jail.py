@@ -48,6 +48,8 @@ ST_FLAGS = {os.ST_RDONLY: MS_RDONLY, os.ST_NOSUID: MS_NOSUID, os.ST_NODEV: MS_NO
             os.ST_NOEXEC: MS_NOEXEC}
 
 libc = ctypes.CDLL(None, use_errno=True)
+# Set by zygote.py only: run the child in this process instead of exec'ing a fresh interpreter.
+RUN_CHILD = None
 
 
 class JailError(Exception):
@@ -229,6 +231,21 @@ def exec_child(cfg: dict, status_fd: int, facts: dict) -> None:
     if cfg.get("probe"):  # the judge only wanted to know whether this machine can jail
         os._exit(0)
     options = dict(cfg["child_options"], workdir=workdir, submission=os.path.join(workdir, cfg["module"] + ".py"))
+    if RUN_CHILD is not None:  # a warm start (zygote.py): child.py is already loaded, torch imported
+        os.environ.clear()
+        os.environ.update(cfg["env"])
+        try:
+            RUN_CHILD(options)
+        finally:  # what an interpreter does on its way out
+            import atexit
+
+            atexit._run_exitfuncs()
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:  # noqa: BLE001 - student code may have closed or replaced it
+                    pass
+        os._exit(0)
     os.execve(cfg["python"], [cfg["python"], "-I", script, json.dumps(options)], cfg["env"])
 
 
@@ -312,7 +329,10 @@ def init(cfg: dict, status_fd: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    cfg = json.loads(argv[1])
+    run(json.loads(argv[1]))
+
+
+def run(cfg: dict) -> None:
     status_fd = int(cfg["status_fd"])
     os.setsid()
     try:

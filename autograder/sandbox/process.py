@@ -214,6 +214,31 @@ def _free_uid() -> int:
             return uid
 
 
+def child_env(workdir: str, threads: int, device: str) -> dict:
+    """The child's whole environment: nothing of the judge's but machine quirks."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "OPENBLAS_NUM_THREADS": str(threads),
+        "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "") if device == "cuda" else "",
+    }
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, not secrets
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+# Set by a warm judge (autograder/warm.py): children are forked from this zygote when it
+# accepts them (see warm_start.Zygote.accepts), else started cold.
+ZYGOTE = None
+
+
 # --------------------------------------------------------------------------- the child
 class Child:
     """One jailed interpreter that has loaded one submission."""
@@ -274,30 +299,27 @@ class Child:
             "core": 0,
         }
         workdir = "/tmp/work" if self.mode == "namespaces" else str(self.stage / "work")
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": workdir,
-            "TMPDIR": workdir,
-            "LANG": "C.UTF-8",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": str(limits.threads),
-            "MKL_NUM_THREADS": str(limits.threads),
-            "OPENBLAS_NUM_THREADS": str(limits.threads),
-            "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES", "") if device == "cuda" else "",
-        }
-        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, not secrets
-            if key in os.environ:
-                env[key] = os.environ[key]
+        env = child_env(workdir, limits.threads, device)
         cfg = jail_config(self.mode, self.stage, submission, module, child_options=child_options, env=env,
                           limits=rlimits, keep_fds=[req_r, resp_w], status_fd=status_w, device=device,
                           use_landlock=self.caps.landlock_abi >= 1, use_seccomp=self.caps.seccomp,
                           disk_mb=limits.file_mb, uid=self.uid, gid=self.gid, protect=list(protect))
-        self.proc = subprocess.Popen(
-            [str(interpreter()), "-I", "-S", str(JAIL_SCRIPT), json.dumps(cfg)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(req_r, resp_w, status_w), cwd="/", env={"PATH": "/usr/bin:/bin"},
-        )
+        self.proc = None
+        if ZYGOTE is not None and ZYGOTE.accepts(self.mode, env):  # a fork of a clean zygote
+            out_r, out_w = os.pipe()  # runs the same jail: see zygote.py
+            try:
+                self.proc = ZYGOTE.spawn(cfg, [req_r, resp_w, status_w, out_w], os.fdopen(out_r, "rb"))
+            except OSError:  # the zygote is gone: start this child cold
+                os.close(out_r)
+            finally:
+                os.close(out_w)
+        self.warm = self.proc is not None
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [str(interpreter()), "-I", "-S", str(JAIL_SCRIPT), json.dumps(cfg)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                pass_fds=(req_r, resp_w, status_w), cwd="/", env={"PATH": "/usr/bin:/bin"},
+            )
         _KEEPERS.add(self.proc.pid)
         for fd in (req_r, resp_w, status_w):
             os.close(fd)
