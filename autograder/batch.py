@@ -606,7 +606,8 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
                 from .distributed import grade_on_dask
 
                 done = grade_on_dask(assignment, entries, out, key, device, stop.event, progress,
-                                     scheduler=scheduler, cluster=cluster, jobs=jobs, resources=resources)
+                                     scheduler=scheduler, cluster=cluster, jobs=jobs, resources=resources,
+                                     warm=warm)
                 entries_left = []
             else:
                 entries_left = entries

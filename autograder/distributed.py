@@ -18,6 +18,10 @@ assigns more tasks than a worker has threads), so such a submission is graded on
 after the others; only if its workers die again then is it recorded with status
 ``killed its worker`` (not cached: graded again next run).
 
+Warm: unless the client says ``--cold``, each worker process keeps a warm judge server
+(warm.py) for its life, started at its first task: every grading is then a fork of a judge and
+of a sandbox child that no submission touched, as in a local batch.
+
 GPUs: with ``--device cuda`` each grading asks for ``{"GPU": gpu_fraction}``, where
 ``gpu_fraction`` is ``[grading] gpu_fraction`` in the assignment's assignment.toml (default 1:
 a whole GPU); workers advertise theirs with ``dask worker --resources GPU=1``.
@@ -114,7 +118,7 @@ def connect(scheduler: str | None, cluster: str | None, jobs: int, todo: int):
 
 def grade_on_dask(assignment: Assignment, entries: list[Entry], out: Path, key: str, device: str,
                   stop: threading.Event, progress: Progress, *, scheduler: str | None, cluster: str | None,
-                  jobs: int, resources: dict | None) -> dict[str, Outcome]:
+                  jobs: int, resources: dict | None, warm: bool = True) -> dict[str, Outcome]:
     """Grade ``entries`` on Dask; returns the outcomes that came back (cached ones included).
     When ``stop`` is set, the tasks not finished are cancelled and left out."""
     try:
@@ -156,7 +160,8 @@ def grade_on_dask(assignment: Assignment, entries: list[Entry], out: Path, key: 
             name, payload = pack_submission(entry)
             task_key = f"grade-{entry.id}-{round_}{hashlib.sha256(submission_key.encode()).hexdigest()[:16]}"
             fut = client.submit(grade_remote, course_future, digest, assignment.slug, name, payload, device,
-                                limit, env, key=task_key, resources=resources or None, pure=False, retries=0)
+                                limit, env, warm, assignment.limits.threads, key=task_key,
+                                resources=resources or None, pure=False, retries=0)
             return fut, (entry, submission_key)
 
         # Round 1: everything at once. A worker that dies takes with it every task assigned to it,
@@ -266,8 +271,32 @@ def _course_dir(digest: str, tar_bytes: bytes) -> Path:
         return folder
 
 
+_WARM: dict[tuple[int, str], Judges] = {}
+_WARM_LOCK = threading.Lock()
+
+
+def _warm_judges(threads: int, device: str) -> Judges:
+    """This worker's warm judge server (warm.py), started once and kept for the worker's life.
+    It is started from a thread that lives as long as the worker, because a process's
+    PR_SET_PDEATHSIG follows the thread that started it (a task thread may end first)."""
+    with _WARM_LOCK:
+        if (threads, device) not in _WARM:
+            made: list[Judges] = []
+            ready = threading.Event()
+
+            def keep() -> None:
+                made.append(Judges(die_with_parent=True, warm=(threads, device)))
+                ready.set()
+                threading.Event().wait()  # until the worker's process ends
+
+            threading.Thread(target=keep, name="autograder-warm-judges", daemon=True).start()
+            ready.wait()
+            _WARM[(threads, device)] = made[0]
+        return _WARM[(threads, device)]
+
+
 def grade_remote(course_tar: bytes, digest: str, slug: str, name: str, payload, device: str,
-                 limit: float, env_extra: dict) -> dict:
+                 limit: float, env_extra: dict, warm: bool = False, threads: int = 1) -> dict:
     """On a worker: grade one submission with the judge; return what the client records."""
     try:
         from distributed import get_worker
@@ -294,7 +323,7 @@ def grade_remote(course_tar: bytes, digest: str, slug: str, name: str, payload, 
         cmd = [sys.executable, "-m", "autograder", "grade", slug, str(submission), "--quiet",
                "--course", str(course), "--results", str(judge_results), "--device", device]
         env = dict(os.environ, **env_extra)
-        judges = Judges(die_with_parent=True)
+        judges = _warm_judges(threads, device) if warm else Judges(die_with_parent=True)
         started = time.monotonic()
         timed_out = False
         with (scratch / "stderr.txt").open("wb") as stderr:

@@ -1,14 +1,20 @@
-"""Batch throughput: submissions graded per minute with 1 and 2 jobs.
+"""Batch throughput: submissions graded per minute, each way a batch can run, side by side.
 
-    python benchmarks/batch.py [--assignment kl_asymmetry] [--size 12] [--jobs 1 2]
+    python benchmarks/batch.py [--assignment kl_asymmetry] [--size 24] [--jobs 2]
+                               [--modes cold warm dask-cold dask-warm]
 
 Builds a class of `size` submissions (the solution, the template, the example with
 mistakes and the sample submissions of tests/submissions/<assignment>, cycled) and runs
-`autograder batch` on it once per job count, each time from scratch.
+`autograder batch` on it once per mode, each time from scratch, with `--jobs` judges:
+`cold` starts every judge and sandbox from a fresh interpreter (`--cold`, the only way
+before warm judges), `warm` forks them from warm ones (the default), and `dask-*` run the
+same on a local Dask cluster (`--cluster local`, its start-up included). Every mode must
+give the same gradebook (scores and per-test columns); the table says so.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import shutil
 import sys
@@ -31,24 +37,46 @@ def make_class(slug: str, size: int, folder: Path) -> None:
         shutil.copy(build_sample(source), target / f"{slug}.py")
 
 
+MODES = {"cold": ["--cold"], "warm": [], "dask-cold": ["--cluster", "local", "--cold"],
+         "dask-warm": ["--cluster", "local"]}
+
+
+def grades(gradebook: Path) -> list[list[str]]:
+    """The gradebook without its timing column."""
+    rows = list(csv.reader(gradebook.open()))
+    keep = [i for i, name in enumerate(rows[0]) if name != "seconds"]
+    return [[row[i] for i in keep] for row in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assignment", default="kl_asymmetry")
-    parser.add_argument("--size", type=int, default=12)
-    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--size", type=int, default=24)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
     args = parser.parse_args()
-    rows = []
+    rows, first = [], None
     with tempfile.TemporaryDirectory() as tmp:
         make_class(args.assignment, args.size, Path(tmp) / "class")
-        for jobs in args.jobs:
-            out = Path(tmp) / f"out-{jobs}"
+        for mode in args.modes:
+            out = Path(tmp) / f"out-{mode}"
             m = measure([sys.executable, "-m", "autograder", "batch", args.assignment, f"{tmp}/class",
-                         "--jobs", str(jobs), "--out", str(out), "--device", "cpu"])
+                         "--jobs", str(args.jobs), "--out", str(out), "--device", "cpu", "--no-similarity",
+                         *MODES[mode]])
             if m.returncode != 0:
                 sys.exit(m.stdout)
-            rows.append([jobs, args.size, m.wall, 60 * args.size / m.wall, m.peak_mb])
+            book = grades(out / "gradebook.csv")
+            first = first or book
+            rows.append([mode, args.jobs, args.size, m.wall, 60 * args.size / m.wall, m.cpu, m.peak_mb,
+                         "yes" if book == first else "NO"])
+    base = rows[0][4]
+    for row in rows:
+        row.insert(5, f"{row[4] / base:.1f}x")
     print(f"Machine: {machine()}\n")
-    print(table(["jobs", "submissions", "wall s", "submissions / minute", "peak MB (all processes)"], rows))
+    print(table(["mode", "jobs", "submissions", "wall s", "submissions / minute", f"vs {rows[0][0]}",
+                 "CPU s", "peak MB (all processes)", f"same gradebook as {rows[0][0]}"], rows))
+    print("\nPeak MB sums the resident memory of every process, so pages a warm fork shares with its "
+          "server are counted once per process.")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Shared helpers for the project's own tests."""
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -44,3 +45,23 @@ def failed_numbers(results) -> set[str]:
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_children():
+    """In-process gradings fork their sandbox children from one zygote for the whole session,
+    as a warm batch does (autograder/warm.py): about 2 s of torch import saved per child.
+    AUTOGRADER_TEST_COLD=1 starts every child from a fresh interpreter instead. Tests of the
+    cold path run `autograder grade` as a command, which always starts cold."""
+    if os.environ.get("AUTOGRADER_TEST_COLD") == "1":
+        yield None
+        return
+    from autograder.sandbox import process, warm_start
+
+    zygote = warm_start.Zygote()
+    process.ZYGOTE = zygote
+    try:
+        yield zygote
+    finally:
+        process.ZYGOTE = None
+        zygote.close()

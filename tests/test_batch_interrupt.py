@@ -90,16 +90,26 @@ def _grades(rows: dict[str, dict], names: dict[str, str] | None = None) -> dict[
 
 
 def _leftovers(tmp_path: Path) -> list[str]:
-    """Processes that still run with this test's folder in their command line."""
+    """Processes that still run with this test's folder in their command line or environment
+    (a warm judge is a fork of a server whose environment the batch gave), and child zygotes
+    (their environment is the child's: no test starts one outside a batch here)."""
     found = []
     for pid in (p for p in os.listdir("/proc") if p.isdigit()):
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if str(tmp_path) in cmdline and int(pid) != os.getpid():
+        ours = str(tmp_path) in cmdline or str(tmp_path) in environ or "sandbox/zygote.py" in cmdline
+        if ours and int(pid) != os.getpid():
             found.append(f"{pid}: {cmdline[:150]}")
     return found
+
+
+def _grading_started(out: Path):
+    """A judge is at work: its scratch folder exists (cold or warm, whatever its command line)."""
+    results = out / "results"
+    return lambda: results.is_dir() and any(n.endswith(".judge") for n in os.listdir(results))
 
 
 def _check_interrupted(tmp_path: Path, out: Path, rc: int, stderr: str, signame: str, left: int,
@@ -168,7 +178,7 @@ def test_interrupted_batch_keeps_no_wrong_grade(tmp_path, reference):
     # 1. SIGINT during the first grading: nothing is finished, nothing is kept
     out = tmp_path / "out1"
     proc = _start(source, out, env)
-    _wait_for(lambda: any(" grade kl_asymmetry " in p for p in _leftovers(tmp_path)), step=0.05)
+    _wait_for(_grading_started(out), step=0.05)
     time.sleep(1.0)  # the first judge is importing or running tests
     proc.send_signal(signal.SIGINT)
     rc, _, stderr = _finish(proc)

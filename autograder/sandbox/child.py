@@ -22,10 +22,13 @@ else:  # a script in the jail: wire.py lies beside it. Loaded by its path, not f
     # -I leaves the script's folder off sys.path, and without namespaces that folder may be
     # passed through but not listed (mode 711, Landlock grants the two files only), so an
     # import's directory scan would not find it.
-    _spec = importlib.util.spec_from_file_location("wire", os.path.join(os.path.dirname(__file__), "wire.py"))
-    wire = importlib.util.module_from_spec(_spec)
-    sys.modules["wire"] = wire
-    _spec.loader.exec_module(wire)
+    # (In a fork of the zygote, zygote.py has loaded it already.)
+    wire = sys.modules.get("wire")
+    if wire is None:
+        _spec = importlib.util.spec_from_file_location("wire", os.path.join(os.path.dirname(__file__), "wire.py"))
+        wire = importlib.util.module_from_spec(_spec)
+        sys.modules["wire"] = wire
+        _spec.loader.exec_module(wire)
 
 # --------------------------------------------------------------------------- child side
 def _error_info(exc: BaseException, limit_frames: bool = True) -> dict:

@@ -260,6 +260,14 @@ class Child:
         self.uid = _free_uid() if self.root else None
         self.gid = self.uid
         self.stage = Path(tempfile.mkdtemp(prefix="ag-child-"))
+        try:
+            self._launch(submission, module, limits, device, seed, protect)
+        except BaseException:  # e.g. a Ctrl-C while a zygote starts: leave no folder behind
+            shutil.rmtree(self.stage, ignore_errors=True)
+            raise
+
+    def _launch(self, submission: Path, module: str, limits: Limits, device: str, seed: int,
+                protect: list[Path]) -> None:
         self.pidns: str | None = None
         self.jail_facts: dict = {}
         self.observed: dict = {}

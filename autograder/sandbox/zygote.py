@@ -5,7 +5,7 @@ Run by a warm judge (``autograder/warm.py``) as ``python -I zygote.py CONTROL_FD
 environment a child gets (``process.child_env``), outside any sandbox and before any
 submission exists. Its state is the cold child's state at the moment it would import
 student code: the standard library, numpy, torch, and this folder's trusted files (jail,
-child, wire, landlock, seccomp), loaded by path as child.py loads wire.py. It never reads a
+child, wire, landlock, seccomp), loaded by path. It never reads a
 submission, a configuration or a file descriptor of a request (the warden of
 ``forkserver.py`` does, after the fork), so no submission can leave anything in it for the
 next one.
@@ -19,19 +19,23 @@ generator before each call anyway).
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import sys
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
+    """A trusted file of this folder, named as a cold child sees it (``/grader/<name>.py``), so
+    that a traceback a student reads does not show where the engine is installed."""
+    with open(os.path.join(HERE, f"{name}.py"), encoding="utf-8") as fh:
+        source = fh.read()
+    module = types.ModuleType(name)
+    module.__file__ = f"/grader/{name}.py"
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
     return module
 
 
@@ -41,7 +45,8 @@ def main(argv: list[str]) -> None:
     _load("landlock")
     _load("seccomp")
     jail = _load("jail")
-    child = _load("child")  # loads wire.py beside it
+    _load("wire")
+    child = _load("child")  # finds wire in sys.modules
     import numpy  # noqa: F401  - what child.run imports before student code
     import torch  # noqa: F401
 
