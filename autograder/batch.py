@@ -20,6 +20,7 @@ file exists for the whole time the report is drawn (tests use it to interrupt th
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import os
@@ -149,7 +150,7 @@ def _digest_files(paths: list[Path], skip: frozenset = frozenset()) -> str:
 def grader_key(assignment: Assignment, device: str) -> str:
     """Changes whenever anything that decides a grade changes."""
     parts = [assignment.folder, assignment.solution]
-    dataset = os.environ.get("AUTOGRADER_DATASET", "digits")
+    dataset = assignment.dataset
     digest = _digest_files([p for p in parts if p.exists()]) + \
         _digest_files([Path(__file__).resolve().parent], skip=NOT_GRADING)
     return hashlib.sha256(f"{__version__}|{device}|{dataset}|{digest}"
@@ -372,7 +373,8 @@ def grade_one(assignment: Assignment, entry: Entry, out: Path, device: str, key:
     scratch.mkdir(parents=True)
     judge_results = scratch / "results.json"
     cmd = [sys.executable, "-m", "autograder", "grade", assignment.slug, str(entry.path), "--quiet",
-           "--course", str(assignment.root), "--results", str(judge_results), "--device", device]
+           "--course", str(assignment.root), "--results", str(judge_results), "--device", device,
+           *judge_options(assignment)]
     started = time.monotonic()
     limit = assignment.deadline + 120
     timed_out = False
@@ -410,6 +412,16 @@ def grade_one(assignment: Assignment, entry: Entry, out: Path, device: str, key:
                              seconds=seconds)
     shutil.rmtree(scratch, ignore_errors=True)
     return outcome
+
+
+def judge_options(assignment: Assignment) -> list[str]:
+    """The command-line options that give a judge the batch's parameters of this grading."""
+    options = ["--dataset", assignment.dataset]
+    if assignment.limits.allow_weak_sandbox:
+        options.append("--allow-weak-sandbox")
+    if assignment.limits.gpu_fraction:
+        options += ["--gpu-fraction", f"{assignment.limits.gpu_fraction:.3f}"]
+    return options
 
 
 def record_outcome(entry: Entry, out: Path, submission_key: str, *, returncode: int | None,
@@ -598,8 +610,9 @@ def run_batch(assignment: Assignment, source: Path, out: Path, *, jobs: int, dev
             grades = answers.read_grades(written, assignment, {e.id for e in entries}) if written else None
             key = grader_key(assignment, device)
             env = dict(os.environ)
-            if device == "cuda":  # N children share one GPU: each may take its part of the memory
-                env["AUTOGRADER_GPU_FRACTION"] = f"{0.9 / max(jobs, 1):.3f}"
+            if device == "cuda" and not (scheduler or cluster):  # N children share one GPU: each may
+                assignment = dataclasses.replace(  # take its part of the memory
+                    assignment, limits=dataclasses.replace(assignment.limits, gpu_fraction=0.9 / max(jobs, 1)))
             progress = Progress(len(entries))
             done: dict[str, Outcome] = {}
             if scheduler or cluster:

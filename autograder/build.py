@@ -28,6 +28,7 @@ from .templates import template_for
 
 ENGINE = Path(__file__).resolve().parent
 HIDDEN_FILES = ("test_hidden.py",)
+GRADESCOPE = Path(__file__).resolve().parent / "gradescope"  # setup.sh and run_autograder, shipped as they are
 HIDDEN_PREFIX = "hidden_"
 
 REQUIREMENTS = """\
@@ -37,68 +38,7 @@ nbformat>=5.9
 tomli>=2.0; python_version < "3.11"
 """
 
-SETUP_SH = r"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, when the autograder image is built.
-# Environment (all optional):
-#   AUTOGRADER_PYTHON         interpreter to install into and grade with (default: python3)
-#   AUTOGRADER_TORCH_VERSION  torch version to install if torch is missing (default: 2.13.0)
-#   AUTOGRADER_TORCH_INDEX    package index for torch (default: PyTorch's CPU index, since
-#                             Gradescope has no GPU)
-set -euo pipefail
-SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PY="${AUTOGRADER_PYTHON:-python3}"
-TORCH_VERSION="${AUTOGRADER_TORCH_VERSION:-2.13.0}"
-TORCH_INDEX="${AUTOGRADER_TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
 
-have() { "$PY" -c "import $1" >/dev/null 2>&1; }
-
-if have torch; then
-    echo "setup: torch already importable, not installing it"
-else
-    "$PY" -m pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX}"
-fi
-missing=0
-for module in numpy pytest nbformat; do have "$module" || missing=1; done
-"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || have tomli || missing=1
-if [ "$missing" = 1 ]; then
-    "$PY" -m pip install --no-cache-dir -r "$SOURCE/requirements.txt"
-else
-    echo "setup: numpy, pytest, nbformat already importable"
-fi
-
-if [ "$(id -u)" = 0 ]; then
-    # Reference solutions, hidden tests and the engine: root only. (Student code runs under
-    # a uid of its own that no account has, inside namespaces or Landlock: see README.)
-    chown -R root:root "$SOURCE"
-    chmod -R go-rwx "$SOURCE"
-fi
-# What the sandbox can do in this image (the grading refuses below the minimum):
-PYTHONPATH="$SOURCE" "$PY" -m autograder doctor || echo "setup: WARNING: the sandbox's minimum does not hold in this image"
-echo "setup: done"
-"""
-
-RUN_AUTOGRADER = r"""#!/usr/bin/env bash
-# Gradescope copies this to /autograder/run_autograder and runs it for each submission.
-# AUTOGRADER_ROOT (default /autograder) holds source/, submission/ and results/, so the
-# whole thing can be rehearsed in a temporary folder.
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-PY="${AUTOGRADER_PYTHON:-python3}"
-SOURCE="$ROOT/source"
-RESULTS="$ROOT/results/results.json"
-mkdir -p "$ROOT/results"
-rm -f "$RESULTS"
-cd "$SOURCE" || exit 0
-METADATA=()  # Gradescope's; read for the assignment's rate limit, if it has one
-[ -f "$ROOT/submission_metadata.json" ] && METADATA=(--metadata "$ROOT/submission_metadata.json")
-PYTHONPATH="$SOURCE" "$PY" -m autograder grade "@SLUG@" "$ROOT/submission" \
-    --course "$SOURCE" --results "$RESULTS" --device cpu "${METADATA[@]}"
-status=$?
-# Whatever happened, Gradescope gets a file on its spec with every test listed.
-if ! "$PY" -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (isinstance(d, dict) and isinstance(d.get("tests"), list) and d["tests"] and "score" in d))' "$RESULTS" 2>/dev/null; then
-    sed "s/@STATUS@/$status/" "$SOURCE/fallback-results.json" > "$RESULTS"
-fi
-exit 0
-"""
 
 STUDENT_README = """\
 # {title}
@@ -141,7 +81,8 @@ def _add_text(zf: zipfile.ZipFile, name: str, text: str, executable: bool = Fals
 
 
 def _engine_skip(path: Path) -> bool:
-    return "build_digits" in path.name  # needs scikit-learn; not needed to grade
+    # build_digits needs scikit-learn and is not needed to grade; gradescope/ holds the zip's own scripts
+    return "build_digits" in path.name or path.resolve().parent == GRADESCOPE
 
 
 def _student_engine_skip(path: Path) -> bool:
@@ -222,8 +163,9 @@ def build_gradescope_zip(assignment: Assignment, out: Path) -> Path:
     target = out / assignment.slug / f"{assignment.slug}-gradescope.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        _add_text(zf, "setup.sh", SETUP_SH, executable=True)
-        _add_text(zf, "run_autograder", RUN_AUTOGRADER.replace("@SLUG@", assignment.slug), executable=True)
+        _add_text(zf, "setup.sh", (GRADESCOPE / "setup.sh").read_text(), executable=True)
+        _add_text(zf, "run_autograder", (GRADESCOPE / "run_autograder").read_text().replace("@SLUG@", assignment.slug),
+                  executable=True)
         _add_text(zf, "requirements.txt", REQUIREMENTS)
         _add_text(zf, "fallback-results.json", fallback_results(assignment))
         _add_tree(zf, ENGINE, "autograder", skip=_engine_skip)

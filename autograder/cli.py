@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from .course import CourseError, find_course, list_assignments, load_assignment
+from .course import Assignment, CourseError, find_course, list_assignments, load_assignment
 from .results import failure_results, render_check, render_table, write_json
 
 USAGE_ERROR = 2
@@ -18,6 +19,19 @@ def _course(args) -> Path:
     return find_course(Path(args.course) if args.course else None)
 
 
+def _assignment(args, slug: str | None = None, root: Path | None = None) -> Assignment:
+    """The assignment, with what this command line sets for its grading (data set, sandbox
+    minimum, GPU share): parameters that travel on it, never through the environment."""
+    assignment = load_assignment(root or _course(args), slug or args.assignment)
+    limits = assignment.limits
+    if getattr(args, "allow_weak_sandbox", False):
+        limits = dataclasses.replace(limits, allow_weak_sandbox=True)
+    if getattr(args, "gpu_fraction", None):
+        limits = dataclasses.replace(limits, gpu_fraction=float(args.gpu_fraction))
+    return dataclasses.replace(assignment, limits=limits,
+                               dataset=getattr(args, "dataset", None) or assignment.dataset)
+
+
 def cmd_grade(args) -> int:
     from .grading import grade
 
@@ -25,7 +39,7 @@ def cmd_grade(args) -> int:
     results_path = Path(args.results)
     max_score = None
     try:
-        assignment = load_assignment(_course(args), args.assignment)
+        assignment = _assignment(args)
         max_score = assignment.total_points
         from .rate_limit import decide
         from .watchdog import Watchdog
@@ -85,7 +99,7 @@ def _print_summary(results, results_path: Path) -> None:
 
 
 def cmd_check(args) -> int:
-    assignment = load_assignment(_course(args), args.assignment)
+    assignment = _assignment(args)
     submission = args.submission
     if submission is None:
         found = [p for p in (Path(f"{assignment.slug}.py"), Path(f"{assignment.slug}.ipynb")) if p.exists()]
@@ -131,7 +145,7 @@ def cmd_validate(args) -> int:
         return USAGE_ERROR
     failures = 0
     for slug in slugs:
-        assignment = load_assignment(root, slug)
+        assignment = _assignment(args, slug, root)
         for label, path, want_full in (("solution", assignment.solution, True),
                                        ("template", assignment.template, False)):
             results = grade(assignment, path, device=args.device)
@@ -172,7 +186,7 @@ def cmd_batch(args) -> int:
     from .batch import BatchInterrupted, run_batch
     from .grading import resolve_device
 
-    assignment = load_assignment(_course(args), args.assignment)
+    assignment = _assignment(args)
     source = Path(args.path)
     if not source.exists():
         print(f"autograder: {source} does not exist", file=sys.stderr)
@@ -268,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metadata", help="Gradescope's submission_metadata.json: applies the assignment's "
                                       "[gradescope] full_gradings_per_day (run_autograder passes it)")
     p.add_argument("--timings", help=argparse.SUPPRESS)  # where the time went, for benchmarks/
+    p.add_argument("--gpu-fraction", type=float, help=argparse.SUPPRESS)  # batch: the child's share of a GPU
     common(p)
     p.set_defaults(func=cmd_grade)
 
@@ -332,10 +347,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "dataset", None):  # read by the grader tests (and inherited by batch's judges)
-        os.environ["AUTOGRADER_DATASET"] = args.dataset
-    if getattr(args, "allow_weak_sandbox", False):  # read by the sandbox (and batch's judges)
-        os.environ["AUTOGRADER_ALLOW_WEAK_SANDBOX"] = "1"
     try:
         return args.func(args)
     except CourseError as exc:

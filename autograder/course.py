@@ -34,6 +34,7 @@ class Assignment:
     full_gradings_per_day: int | None = None  # [gradescope]: see rate_limit.py
     late_table: dict | None = None  # [late]: see late.py
     written_table: dict | None = None  # [written]: see written.py
+    dataset: str = "digits"  # training data of assignments that train models (--dataset)
 
     def late_policy(self, extensions: Path | None = None):
         """The [late] rule (late.LatePolicy), or None when the assignment has none."""

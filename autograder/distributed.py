@@ -28,6 +28,7 @@ a whole GPU); workers advertise theirs with ``dask worker --resources GPU=1``.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -40,13 +41,13 @@ import threading
 import time
 from pathlib import Path
 
-from .batch import Entry, Judges, Outcome, Progress, _submission_key, cached_outcome, record_outcome
+from .batch import (Entry, Judges, Outcome, Progress, _submission_key, cached_outcome, judge_options,
+                    record_outcome)
 from .course import Assignment
 
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster",
             "htcondor": "HTCondorCluster", "oar": "OARCluster", "moab": "MoabCluster"}
 KILLED = "killed its worker"
-ENV_PASSED = ("AUTOGRADER_DATASET", "AUTOGRADER_ALLOW_WEAK_SANDBOX")  # what the client's options set
 
 
 # --------------------------------------------------------------------------- client side
@@ -149,9 +150,10 @@ def grade_on_dask(assignment: Assignment, entries: list[Entry], out: Path, key: 
         # a task (not scattered data): its key is the content's digest, each worker fetches its result
         # once from a peer, and when every worker holding it died the scheduler makes it again
         course_future = client.submit(_same, course, key=f"course-{digest[:32]}", pure=False)
-        env = {k: os.environ[k] for k in ENV_PASSED if k in os.environ}
-        if device == "cuda" and resources.get("GPU"):
-            env["AUTOGRADER_GPU_FRACTION"] = f"{0.9 * min(1.0, resources['GPU']):.3f}"
+        if device == "cuda" and resources.get("GPU"):  # the child's share of its worker's GPU memory
+            assignment = dataclasses.replace(assignment, limits=dataclasses.replace(
+                assignment.limits, gpu_fraction=0.9 * min(1.0, resources["GPU"])))
+        options = judge_options(assignment)
         limit = assignment.deadline + 120
 
         def submit(entry: Entry, round_: str):
@@ -160,7 +162,7 @@ def grade_on_dask(assignment: Assignment, entries: list[Entry], out: Path, key: 
             name, payload = pack_submission(entry)
             task_key = f"grade-{entry.id}-{round_}{hashlib.sha256(submission_key.encode()).hexdigest()[:16]}"
             fut = client.submit(grade_remote, course_future, digest, assignment.slug, name, payload, device,
-                                limit, env, warm, assignment.limits.threads, key=task_key,
+                                limit, options, warm, assignment.limits.threads, key=task_key,
                                 resources=resources or None, pure=False, retries=0)
             return fut, (entry, submission_key)
 
@@ -296,7 +298,7 @@ def _warm_judges(threads: int, device: str) -> Judges:
 
 
 def grade_remote(course_tar: bytes, digest: str, slug: str, name: str, payload, device: str,
-                 limit: float, env_extra: dict, warm: bool = False, threads: int = 1) -> dict:
+                 limit: float, options: list[str], warm: bool = False, threads: int = 1) -> dict:
     """On a worker: grade one submission with the judge; return what the client records."""
     try:
         from distributed import get_worker
@@ -321,8 +323,8 @@ def grade_remote(course_tar: bytes, digest: str, slug: str, name: str, payload, 
         results_dir.mkdir()
         judge_results = results_dir / "results.json"
         cmd = [sys.executable, "-m", "autograder", "grade", slug, str(submission), "--quiet",
-               "--course", str(course), "--results", str(judge_results), "--device", device]
-        env = dict(os.environ, **env_extra)
+               "--course", str(course), "--results", str(judge_results), "--device", device, *options]
+        env = dict(os.environ)
         judges = _warm_judges(threads, device) if warm else Judges(die_with_parent=True)
         started = time.monotonic()
         timed_out = False

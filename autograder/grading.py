@@ -73,7 +73,7 @@ def grade(assignment: Assignment, submission: Path | None, *, device: str = "aut
         session.prestart()
         from .plugin import GradingPlugin, run_pytest
 
-        plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline)
+        plugin = GradingPlugin(session, None if public_only else assignment.solution, deadline, assignment.dataset)
         plugin.held_back = hold_back_hidden
         watchdog.register(plugin, session)
         code = run_pytest(assignment.test_files(public_only), plugin, assignment.root)

@@ -100,8 +100,9 @@ def load_module(path: Path, name: str) -> ModuleType:
 
 
 class GradingPlugin:
-    def __init__(self, session: Session, solution: Path | None, deadline: float) -> None:
+    def __init__(self, session: Session, solution: Path | None, deadline: float, dataset: str = "digits") -> None:
         self.session = session
+        self.dataset_name = dataset
         self.solution = solution
         self.deadline = deadline
         self.held_back = ""  # when set, hidden tests are not run: this is what they say (rate_limit.py)
@@ -132,6 +133,11 @@ class GradingPlugin:
     def device(self) -> str:
         """Where the child runs torch work: "cpu" or "cuda" (resolved from --device)."""
         return self.session.device
+
+    @pytest.fixture(scope="session")
+    def dataset(self) -> str:
+        """The training data of this grading: "digits" (shipped, default) or "mnist" (--dataset)."""
+        return self.dataset_name
 
     @pytest.fixture(scope="session")
     def reference(self) -> ModuleType:

@@ -17,13 +17,16 @@ for _folder in (ROOT, ROOT / "tests"):
 from sample_builder import build_sample  # noqa: E402
 
 
-def grade_file(slug: str, path: Path, *, public_only: bool = False):
+def grade_file(slug: str, path: Path, *, public_only: bool = False, dataset: str = "digits"):
     """Grade ``path`` in-process on the CPU, as `autograder grade` does. A wrong sample
     (a mutation, see tests/sample_builder.py) is graded as the module it builds."""
+    import dataclasses
+
     from autograder.course import load_assignment
     from autograder.grading import grade
 
-    return grade(load_assignment(ROOT, slug), build_sample(Path(path)), device="cpu", public_only=public_only)
+    assignment = dataclasses.replace(load_assignment(ROOT, slug), dataset=dataset)
+    return grade(assignment, build_sample(Path(path)), device="cpu", public_only=public_only)
 
 
 def expected_failures(path: Path) -> set[str] | None:

@@ -92,7 +92,7 @@ def _grades(rows: dict[str, dict], names: dict[str, str] | None = None) -> dict[
 def _leftovers(tmp_path: Path) -> list[str]:
     """Processes that still run with this test's folder in their command line or environment
     (a warm judge is a fork of a server whose environment the batch gave), and child zygotes
-    (their environment is the child's: no test starts one outside a batch here)."""
+    (their environment is the child's) but the test session's own (conftest.py)."""
     found = []
     for pid in (p for p in os.listdir("/proc") if p.isdigit()):
         try:
@@ -100,10 +100,19 @@ def _leftovers(tmp_path: Path) -> list[str]:
             environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
         except OSError:
             continue
-        ours = str(tmp_path) in cmdline or str(tmp_path) in environ or "sandbox/zygote.py" in cmdline
+        zygote = "sandbox/zygote.py" in cmdline and _parent(pid) != os.getpid()  # not the session's
+        ours = str(tmp_path) in cmdline or str(tmp_path) in environ or zygote
         if ours and int(pid) != os.getpid():
             found.append(f"{pid}: {cmdline[:150]}")
     return found
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return int(text[text.rindex(")") + 2:].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _grading_started(out: Path):

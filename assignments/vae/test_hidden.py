@@ -11,7 +11,7 @@ from autograder.checks import expect_close, expect_tensor, expect_tuple, fail
 # (hidden_child_helpers.py) wherever a grade is given.
 
 
-def training_config(judge, config) -> dict:
+def training_config(config, dataset: str) -> dict:
     """assignment.toml's [training] table, for the data set of this grading. MNIST (an
     instructor's option, --dataset mnist) overrides some settings; its pass mark is calibrated
     at grading time by training the reference on the same data (see `pass_mark`). Read when
@@ -19,7 +19,7 @@ def training_config(judge, config) -> dict:
     data set in between."""
     training = config["training"]
     settings = {k: v for k, v in training.items() if k != "mnist"}
-    if judge.dataset_name() == "mnist":
+    if dataset == "mnist":
         settings.update(training["mnist"])
         del settings["max_neg_elbo"]  # calibrated for the digits only
     return settings
@@ -124,10 +124,10 @@ def test_reparameterized(student, device, child_helpers):
 
 
 @pytest.fixture(scope="module")
-def trained(student, device, judge, config, child_helpers):
+def trained(student, device, judge, config, child_helpers, dataset):
     """The student's VAE, trained once by the student's train_vae, probed with the judge's noise."""
-    TRAINING = training_config(judge, config)
-    train, held_a, held_b = judge.training_data(TRAINING, seed=0)
+    TRAINING = training_config(config, dataset)
+    train, held_a, held_b = judge.training_data(TRAINING, dataset, seed=0)
     n = int(TRAINING["eval_samples"])
     eps = torch.randn(n, len(held_a), int(TRAINING["z_dim"]), generator=torch.Generator().manual_seed(8))
     try:
@@ -247,12 +247,12 @@ def test_training_curve(student, trained, device, reference, judge):
              "batches, not a mean over pixels).")
 
 
-def images_to_judge(student, judge, config, child_helpers, trained, device):
+def images_to_judge(student, judge, config, child_helpers, trained, device, dataset):
     """(what sample_images returned for 64 images, x_dim): on the trained model, or when training
     failed on an untrained VAE (or the grader's bare decoder; see child_helpers.fresh_samples)."""
     if isinstance(trained, Exception):  # training failed: judge sample_images without a trained model
-        settings = training_config(judge, config)
-        x_dim = judge.training_data(settings, seed=0)[0].shape[-1]
+        settings = training_config(config, dataset)
+        x_dim = judge.training_data(settings, dataset, seed=0)[0].shape[-1]
         return student.run(child_helpers, "fresh_samples", x_dim, int(settings["z_dim"]), 64, device,
                            function="sample_images", timeout=60).value, x_dim
     return trained, trained["data"][0].shape[-1]
@@ -275,8 +275,8 @@ def judge_images(t, x_dim, feedback, lead=""):
 
 
 @pytest.mark.grade("2.11", "sample_images: 64 varied images in [0, 1] from the trained model", points=1)
-def test_samples(student, trained, feedback, device, judge, child_helpers, config):
-    t, x_dim = images_to_judge(student, judge, config, child_helpers, trained, device)
+def test_samples(student, trained, feedback, device, judge, child_helpers, config, dataset):
+    t, x_dim = images_to_judge(student, judge, config, child_helpers, trained, device, dataset)
     judge_images(t, x_dim, feedback)
 
 
@@ -304,11 +304,11 @@ def test_sampling_scale(student, device, child_helpers):
 
 
 @pytest.mark.grade("2.13", "sample_images: decodes z drawn from the prior N(0, I)", points=1)
-def test_samples_from_prior(student, trained, feedback, device, judge, child_helpers, config):
+def test_samples_from_prior(student, trained, feedback, device, judge, child_helpers, config, dataset):
     n, z_dim = 2000, 8
     z = student.run(child_helpers, "prior_draws", 64, z_dim, n, device, function="sample_images", timeout=60).value
     if z is None:  # sample_images does not call model.decode: the z cannot be recorded, its images are judged
-        t, x_dim = images_to_judge(student, judge, config, child_helpers, trained, device)
+        t, x_dim = images_to_judge(student, judge, config, child_helpers, trained, device, dataset)
         judge_images(t, x_dim, feedback, lead="sample_images never hands a z to model.decode, so the z it "
                                                "decodes could not be recorded; its images were judged instead. ")
         return

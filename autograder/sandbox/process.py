@@ -61,6 +61,7 @@ class Limits:
     threads: int = 1  # torch intra-op threads: one is fastest for small tensors on busy machines
     max_reply_mb: int = 64  # a bigger reply would cost the judge more memory than Gradescope gives it
     allow_weak_sandbox: bool = False  # run even where the minimum does not hold (trusted runs only)
+    gpu_fraction: float = 0.0  # the child's share of its GPU's memory, when several share one (0: all)
 
 
 @dataclass
@@ -249,8 +250,7 @@ class Child:
         self.log = LogBuffer(limits.log_kb * 1024)
         self.next_id = 0
         self.caps = probe.detect()
-        weak_ok = limits.allow_weak_sandbox or os.environ.get("AUTOGRADER_ALLOW_WEAK_SANDBOX") == "1"
-        if not self.caps.minimum and not weak_ok:
+        if not self.caps.minimum and not limits.allow_weak_sandbox:
             raise SandboxError("this machine cannot give student code the minimum sandbox, so it was not run:\n"
                                + "\n".join(f"- {m}" for m in self.caps.missing)
                                + "\n(`autograder doctor` shows every protection; --allow-weak-sandbox "
@@ -291,7 +291,7 @@ class Child:
         os.set_blocking(self.req_w, False)  # every write has a deadline: see _write_all
         child_options = {
             "req_fd": req_r, "resp_fd": resp_w, "module": module, "threads": limits.threads, "seed": seed,
-            "gpu_fraction": _gpu_fraction() if device == "cuda" else 0,
+            "gpu_fraction": limits.gpu_fraction if device == "cuda" else 0,
         }
         nproc = limits.processes
         if self.mode != "namespaces" and not self.root:  # RLIMIT_NPROC counts all our processes there
@@ -615,13 +615,6 @@ class Child:
 
 
 _STOP = (lambda p: len(p).to_bytes(wire.HEADER, "big") + p)(json.dumps({"op": "stop"}).encode())
-
-
-def _gpu_fraction() -> float:
-    try:
-        return float(os.environ.get("AUTOGRADER_GPU_FRACTION", 0) or 0)
-    except ValueError:
-        return 0.0
 
 
 def _kill_uid(uid: int) -> None:
