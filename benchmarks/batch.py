@@ -1,7 +1,7 @@
 """Batch throughput: submissions graded per minute, each way a batch can run, side by side.
 
     python benchmarks/batch.py [--assignment kl_asymmetry] [--size 24] [--jobs 2]
-                               [--modes cold warm dask-cold dask-warm]
+                               [--modes cold warm dask-cold dask-warm] [--pool all|typical]
 
 Builds a class of `size` submissions (the solution, the template, the example with
 mistakes and the sample submissions of tests/submissions/<assignment>, cycled) and runs
@@ -27,10 +27,14 @@ from common import ROOT, machine, measure, table  # noqa: E402
 from sample_builder import build_sample  # noqa: E402  (a wrong sample is only its mistake: build it)
 
 
-def make_class(slug: str, size: int, folder: Path) -> None:
+def make_class(slug: str, size: int, folder: Path, pool_name: str = "all") -> None:
+    """``all``: every sample, the correct variants included (some are slow by design: kl_asymmetry's
+    loops.py grades in about 20 s of its own work); ``typical``: the solution, the template, the
+    example and the wrong samples (each one mistake in code as fast as the reference)."""
     pool = [ROOT / "solutions" / f"{slug}.py", ROOT / "student_template" / f"{slug}.py"]
     pool += sorted((ROOT / "examples").glob(f"{slug}*.py"))
-    pool += sorted((ROOT / "tests" / "submissions" / slug).glob("*/*.py"))
+    kinds = "*" if pool_name == "all" else "wrong"
+    pool += sorted((ROOT / "tests" / "submissions" / slug).glob(f"{kinds}/*.py"))
     for i, source in zip(range(size), itertools.cycle(pool)):
         target = folder / f"student_{i:03d}"
         target.mkdir(parents=True)
@@ -54,10 +58,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=24)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
+    parser.add_argument("--pool", choices=("all", "typical"), default="all",
+                        help="which submissions make the class (see make_class)")
     args = parser.parse_args()
     rows, first = [], None
     with tempfile.TemporaryDirectory() as tmp:
-        make_class(args.assignment, args.size, Path(tmp) / "class")
+        make_class(args.assignment, args.size, Path(tmp) / "class", args.pool)
         for mode in args.modes:
             out = Path(tmp) / f"out-{mode}"
             m = measure([sys.executable, "-m", "autograder", "batch", args.assignment, f"{tmp}/class",
@@ -72,7 +78,7 @@ def main() -> None:
     base = rows[0][4]
     for row in rows:
         row.insert(5, f"{row[4] / base:.1f}x")
-    print(f"Machine: {machine()}\n")
+    print(f"Machine: {machine()}; class: {args.size} {args.assignment} submissions, pool {args.pool}\n")
     print(table(["mode", "jobs", "submissions", "wall s", "submissions / minute", f"vs {rows[0][0]}",
                  "CPU s", "peak MB (all processes)", f"same gradebook as {rows[0][0]}"], rows))
     print("\nPeak MB sums the resident memory of every process, so pages a warm fork shares with its "

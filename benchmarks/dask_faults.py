@@ -80,7 +80,7 @@ def main() -> None:
             client.wait_for_workers(2, timeout=120)
         rows = []
         with tempfile.TemporaryDirectory() as tmp:
-            make_class(args.assignment, args.size, Path(tmp) / "class")
+            make_class(args.assignment, args.size, Path(tmp) / "class", "typical")
             # a first run warms the workers (their judge servers) so that both runs compare alike
             run(args.assignment, Path(tmp) / "class", Path(tmp) / "warmup", address, None, args.cold)
             base, book, _ = run(args.assignment, Path(tmp) / "class", Path(tmp) / "calm", address, None, args.cold)
