@@ -183,7 +183,7 @@ def _validate_trivial(assignment, device: str) -> int:
 
 
 def cmd_batch(args) -> int:
-    from .batch import BatchInterrupted, run_batch
+    from .classroom.batch import BatchInterrupted, run_batch
     from .grading import resolve_device
 
     assignment = _assignment(args)
@@ -225,7 +225,7 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import build
+    from .authoring.build import build
 
     root = _course(args)
     slugs = list_assignments(root) if args.all else [args.assignment]
@@ -242,7 +242,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_templates(args) -> int:
-    from .templates import template_for, write_templates
+    from .authoring.templates import template_for, write_templates
 
     root = _course(args)
     if args.check:
@@ -319,7 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the Canvas assignment column, e.g. 'KL asymmetry (12345)' (default: the assignment's title)")
     p.add_argument("--cold", action="store_true",
                    help="start every judge and sandbox from a fresh interpreter instead of forking them "
-                        "from warm ones (slower; isolation is the same: see autograder/warm.py)")
+                        "from warm ones (slower; isolation is the same: see autograder/classroom/warm_judge.py)")
     p.add_argument("--no-similarity", action="store_true",
                    help="leave out the report's similar-submissions section (it compares every pair)")
     p.add_argument("--written", metavar="CSV",

@@ -330,7 +330,7 @@ def template_texts(assignment) -> list[str]:
     texts = []
     if assignment.solution.exists():
         try:
-            from .templates import template_for  # not shipped in the student bundle
+            from .authoring.templates import template_for  # not shipped in the student bundle
 
             texts.append(template_for(assignment.solution))
         except Exception:  # a broken solution file is reported by the grading itself

@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .notebooks import ANSWER_PLACEHOLDER, ANSWER_TAG, split_questions, split_statement
+from .statement import ANSWER_PLACEHOLDER, ANSWER_TAG, split_questions, split_statement
 
 MAX_ANSWER_CHARS = 20_000  # an answer longer than this is cut (and says so) on the graders' page
 ANSWERS_FILE = "answers.md"
@@ -207,7 +207,7 @@ def render_markdown(text: str) -> str:
 def write_pages(assignment, collected: list[tuple[str, str, dict[int, str]]], out: Path) -> list[Path]:
     """``out/written/question-<n>.html`` per question (every submission's answer, in the order
     given) and ``out/written-blank.csv``. ``collected``: (submission id, student, answers)."""
-    from .batch import atomic_write_text
+    from .atomic import atomic_write_text
 
     asked = questions(assignment)
     folder = Path(out) / "written"

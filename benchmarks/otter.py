@@ -38,7 +38,7 @@ def _score(results: Path) -> str:
 
 def prepare(slug: str, work: Path) -> tuple[Path, Path]:
     """Build the Otter master, run `otter assign`; return (autograder zip, solution notebook)."""
-    from autograder.build import build
+    from autograder.authoring.build import build
     from autograder.course import load_assignment
 
     build(load_assignment(ROOT, slug), work / "dist")

@@ -53,7 +53,7 @@ def root() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def warm_children():
     """In-process gradings fork their sandbox children from one zygote for the whole session,
-    as a warm batch does (autograder/warm.py): about 2 s of torch import saved per child.
+    as a warm batch does (autograder/classroom/warm_judge.py): about 2 s of torch import saved per child.
     AUTOGRADER_TEST_COLD=1 starts every child from a fresh interpreter instead. Tests of the
     cold path run `autograder grade` as a command, which always starts cold."""
     if os.environ.get("AUTOGRADER_TEST_COLD") == "1":

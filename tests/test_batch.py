@@ -44,7 +44,7 @@ def make_export(tmp_path: Path) -> Path:
 
 
 def test_batch_gradebook_report_and_resume(tmp_path):
-    from autograder.batch import run_batch
+    from autograder.classroom.batch import run_batch
     from autograder.course import load_assignment
 
     assignment = load_assignment(ROOT, "kl_asymmetry")
@@ -96,7 +96,7 @@ def test_batch_gradebook_report_and_resume(tmp_path):
 
 
 def test_batch_from_a_plain_folder(tmp_path):
-    from autograder.batch import discover
+    from autograder.classroom.export import discover
 
     (tmp_path / "class" / "bob").mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / "kl_asymmetry.py", tmp_path / "class" / "bob" / "kl_asymmetry.py")
@@ -108,8 +108,9 @@ def test_batch_from_a_plain_folder(tmp_path):
 def test_report_says_which_tests_reached_a_time_limit(tmp_path):
     """The report's reason for a timed-out submission comes from the outcomes the judge wrote,
     not from its output (whose first line is only the summary)."""
-    from autograder.batch import Entry, Outcome
-    from autograder.report import trouble_message
+    from autograder.classroom.export import Entry
+    from autograder.classroom.outcomes import Outcome
+    from autograder.classroom.report import trouble_message
 
     entry = Entry("sub", tmp_path / "sub.py")
     data = {"score": 1.0, "output": "Tiny: 1 of 3 tests passed.\n\nGraded sub.py.", "tests": [],
@@ -125,17 +126,18 @@ def test_report_says_which_tests_reached_a_time_limit(tmp_path):
 def test_the_cache_key_ignores_only_the_layout_modules(tmp_path):
     """A change to the report or an export must not regrade a class; a change to anything
     else of the engine (or a report.py of an assignment's own) must."""
-    from autograder.batch import NOT_GRADING, _digest_files
+    from autograder.classroom.outcomes import NOT_GRADING, _digest_files
 
     engine = tmp_path / "engine"
     (engine / "sandbox").mkdir(parents=True)
-    for name in ("plugin.py", "report.py", "lms.py"):
+    (engine / "classroom").mkdir()
+    for name in ("plugin.py", "classroom/report.py", "classroom/lms.py"):
         (engine / name).write_text("x = 1\n")
-    (engine / "sandbox" / "report.py").write_text("y = 1\n")  # not the top-level one: counted
-    assert "report.py" in NOT_GRADING and "plugin.py" not in NOT_GRADING
+    (engine / "sandbox" / "report.py").write_text("y = 1\n")  # not the class tools' one: counted
+    assert "classroom/report.py" in NOT_GRADING and "plugin.py" not in NOT_GRADING
     before = _digest_files([engine], skip=NOT_GRADING)
-    (engine / "report.py").write_text("x = 2\n")
-    (engine / "lms.py").write_text("x = 2\n")
+    (engine / "classroom" / "report.py").write_text("x = 2\n")
+    (engine / "classroom" / "lms.py").write_text("x = 2\n")
     assert _digest_files([engine], skip=NOT_GRADING) == before
     (engine / "sandbox" / "report.py").write_text("y = 2\n")
     assert _digest_files([engine], skip=NOT_GRADING) != before

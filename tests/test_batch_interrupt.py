@@ -150,7 +150,7 @@ def _check_interrupted(tmp_path: Path, out: Path, rc: int, stderr: str, signame:
 
 
 def _engine_key() -> str:
-    from autograder.batch import grader_key
+    from autograder.classroom.outcomes import grader_key
     from autograder.course import load_assignment
 
     return grader_key(load_assignment(ROOT, "kl_asymmetry"), "cpu")
@@ -234,7 +234,8 @@ def test_interrupted_gradescope_export_resumes_with_the_clean_grades(tmp_path, r
 def test_only_a_grading_that_finished_on_its_own_is_cached(tmp_path):
     """The cache rule, on the files batch keeps: a result whose status is error, or
     whose judge stopped before every test ran, is never served from the cache."""
-    from autograder.batch import Entry, cached_outcome, judge_status
+    from autograder.classroom.export import Entry
+    from autograder.classroom.outcomes import cached_outcome, judge_status
     from autograder.results import failure_results
 
     full = json.loads(json.dumps({"score": 2.0, "output": "x", "tests": [
@@ -254,7 +255,7 @@ def test_only_a_grading_that_finished_on_its_own_is_cached(tmp_path):
     entry = Entry("sub", tmp_path / "sub.py")
     results = tmp_path / "out" / "results"
     results.mkdir(parents=True)
-    from autograder.batch import _submission_key
+    from autograder.classroom.outcomes import _submission_key
 
     (results / "sub.key").write_text(_submission_key("K", entry))
     for status, served in (("ok", True), ("timed out", True), ("error", False), (None, False)):

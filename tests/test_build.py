@@ -18,7 +18,7 @@ SLUG = "kl_asymmetry"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from autograder.build import build
+    from autograder.authoring.build import build
     from autograder.course import load_assignment
 
     out = tmp_path_factory.mktemp("dist")
@@ -41,7 +41,7 @@ def _can_drop_privileges() -> bool:
 @pytest.fixture(scope="module")
 def gradescope_root(built, tmp_path_factory):
     """An /autograder look-alike after setup.sh ran: source/, submission/, results/."""
-    from autograder.build import extract
+    from autograder.authoring.build import extract
 
     root = tmp_path_factory.mktemp("autograder")
     root.chmod(0o755)
@@ -85,8 +85,8 @@ def test_zip_layout(built):
 
 
 def test_student_bundle_has_no_reference_code_and_runs_check(built, tmp_path):
-    from autograder.build import extract
-    from autograder.templates import template_for
+    from autograder.authoring.build import extract
+    from autograder.authoring.templates import template_for
 
     with zipfile.ZipFile(built[1]) as zf:
         names = zf.namelist()
@@ -147,7 +147,7 @@ def test_rehearsal_a_grader_that_cannot_run_leaves_the_fallback(gradescope_root,
     assert all(t["status"] == "failed" for t in data["tests"])
     assert "exit status 3" in data["output"]
     assert data["extra_data"]["autograder"]["status"] == "grader failed"
-    from autograder.batch import judge_status
+    from autograder.classroom.outcomes import judge_status
 
     assert judge_status(data)[0] == "error"
 
@@ -210,7 +210,7 @@ for _dir, _subdirs, _files in os.walk({str(gradescope_root)!r}):
 def test_student_files_ship_only_what_the_public_tests_use(tmp_path):
     """A Python file of an assignment folder goes to students only when the public tests use
     it (named in a string or imported, also through another shipped file); hidden files never."""
-    from autograder.build import student_files
+    from autograder.authoring.layout import student_files
 
     folder = tmp_path / "demo"
     folder.mkdir()
@@ -239,7 +239,7 @@ def test_student_files_ship_only_what_the_public_tests_use(tmp_path):
 def test_student_bundle_public_tests_find_their_files(slug, tmp_path):
     """Every assignment's public tests import (collect) inside the unzipped student bundle,
     with the bundle's own engine: no file they load was left out."""
-    from autograder.build import build_student_bundle, extract
+    from autograder.authoring.build import build_student_bundle, extract
     from autograder.course import load_assignment
 
     extract(build_student_bundle(load_assignment(ROOT, slug), tmp_path / "dist"), tmp_path)
@@ -258,7 +258,7 @@ def test_statement_images_lie_beside_the_statement_they_are_linked_from(tmp_path
     Otter master notebook (and in its student files), the link resolves."""
     import re
 
-    from autograder.build import build
+    from autograder.authoring.build import build
     from autograder.course import load_assignment
 
     assignment = load_assignment(ROOT, "rate_distortion")

@@ -411,7 +411,7 @@ def find_leaks(slug: str, out: Path, log: list[str], files: list[Path] | None = 
                only: set[str] | None = None) -> tuple[list[Leak], dict]:
     """The leaks of the student bundle's files (of ``files`` instead, when given), trying only the
     student names in ``only`` when given; and the map (test file, test) -> names it calls."""
-    from autograder.build import build_student_bundle, extract
+    from autograder.authoring.build import build_student_bundle, extract
     from autograder.course import load_assignment
     from autograder.notebooks import tests_touching
 
@@ -516,7 +516,7 @@ def test_probe_finds_the_reference(slug, only, tmp_path):
 def test_bundle_engine_is_generic(tmp_path):
     """The engine copy in a student bundle names no assignment and defines nothing named like a
     student function or class of any assignment."""
-    from autograder.build import build_student_bundle, extract
+    from autograder.authoring.build import build_student_bundle, extract
     from autograder.course import load_assignment
 
     slugs = _slugs()

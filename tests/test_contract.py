@@ -153,7 +153,8 @@ def test_what_ships_where(course, tmp_path):
     """judge_helpers.py and child_helpers.py ship when a public test takes their fixture;
     hidden_child_helpers.py and instructor/ never reach students; instructor/ is not in the
     Gradescope zip either."""
-    from autograder.build import build_gradescope_zip, student_files
+    from autograder.authoring.build import build_gradescope_zip
+    from autograder.authoring.layout import student_files
     from autograder.course import load_assignment
 
     folder = course / "assignments" / "demo"
@@ -210,10 +211,10 @@ def test_the_documented_example_is_a_working_assignment(tmp_path):
     """The example of docs/writing-assignments.md, copied into a course folder: the solution
     earns full marks, the template 0, and a TODO left in bernoulli_entropy fails the test that
     reaches it through a child helper with the message of a direct call."""
-    from autograder.build import student_files
+    from autograder.authoring.layout import student_files
     from autograder.course import load_assignment
     from autograder.grading import grade as grade_assignment
-    from autograder.templates import make_template
+    from autograder.authoring.templates import make_template
 
     files = documented_files()
     assert set(files) == {"solutions/coin.py", "assignments/coin/README.md", "assignments/coin/assignment.toml",
@@ -230,7 +231,7 @@ def test_the_documented_example_is_a_working_assignment(tmp_path):
     assignment = load_assignment(course, "coin")
     # the statement follows the house scheme: title, numbered sections, questions, grading;
     # each formula of a docstring is displayed the same in the statement
-    from autograder.notebooks import split_questions, split_statement
+    from autograder.statement import split_questions, split_statement
 
     sections = split_statement(files["assignments/coin/README.md"])
     assert [s.heading for s in sections] == [

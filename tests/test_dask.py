@@ -174,7 +174,7 @@ def test_a_submission_that_kills_its_worker_twice_alone_is_reported_and_spares_i
 
 
 def test_tasks_asking_for_a_gpu_run_only_on_the_worker_that_has_one(cluster, tmp_path):
-    from autograder.batch import run_batch
+    from autograder.classroom.batch import run_batch
     from autograder.course import load_assignment
 
     address, client = cluster

@@ -122,8 +122,8 @@ def test_grade_prints_unfound_files_at_the_top(tmp_path, capsys):
 
 # ----------------------------------------------------------------------------- hints keep their parentheses
 def test_todo_hints_keep_their_closing_parenthesis():
-    from autograder.otter_export import otter_solution
-    from autograder.templates import hint_text, template_for
+    from autograder.authoring.otter_master import otter_solution
+    from autograder.authoring.templates import hint_text, template_for
 
     vae = template_for(ROOT / "solutions" / "vae.py")
     assert "# TODO: the closed-form KL above; default prior N(0, I)\n" in vae
@@ -140,9 +140,9 @@ def test_todo_hints_keep_their_closing_parenthesis():
 
 # ----------------------------------------------------------------------------- what students get
 def test_instructor_notes_stay_out_of_statements_notebooks_and_bundles(tmp_path):
-    from autograder.build import build_student_bundle
+    from autograder.authoring.build import build_student_bundle
     from autograder.course import list_assignments, load_assignment
-    from autograder.notebooks import notebook_text
+    from autograder.authoring.student_notebook import notebook_text
 
     for slug in list_assignments(ROOT):
         assignment = load_assignment(ROOT, slug)
@@ -159,7 +159,7 @@ def test_instructor_notes_stay_out_of_statements_notebooks_and_bundles(tmp_path)
 
 
 def test_instructions_name_a_command_that_works_in_the_bundle(tmp_path):
-    from autograder.build import build_student_bundle
+    from autograder.authoring.build import build_student_bundle
     from autograder.course import list_assignments, load_assignment
 
     bare = re.compile(r"(?<!-m )(?<![\w.])autograder check")  # `autograder check` without `python -m`

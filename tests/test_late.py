@@ -132,7 +132,7 @@ extensions = "extensions.csv"
 
 
 def test_batch_gradebook_shows_raw_score_lateness_and_final(tmp_path):
-    from autograder.batch import run_batch
+    from autograder.classroom.batch import run_batch
     from autograder.course import load_assignment
 
     course = _course(tmp_path, LATE)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import Entry, Outcome
+from autograder.classroom.export import Entry
+from autograder.classroom.outcomes import Outcome
 from autograder.plugin import Leaderboard
 from autograder.records import TestRecord
-from autograder.report import _leaderboard_html, leaderboards
+from autograder.classroom.report import _leaderboard_html, leaderboards
 from autograder.results import Results
 
 

@@ -1,4 +1,4 @@
-"""One row per student, and a Canvas gradebook import file (autograder/lms.py).
+"""One row per student, and a Canvas gradebook import file (autograder/classroom/lms.py).
 
 Outcomes are built by hand, as batch makes them; the roster is a Canvas "Export Entire
 Gradebook" file as Canvas writes it (Points Possible row, read-only totals, the test student
@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.batch import Entry, Outcome
+from autograder.classroom.export import Entry
+from autograder.classroom.lms import (POINTS_POSSIBLE, final_score, format_score, student_results, write_canvas_csv,
+                                      write_students_csv)
+from autograder.classroom.outcomes import Outcome
 from autograder.late import LatePolicy
-from autograder.lms import (POINTS_POSSIBLE, final_score, format_score, student_results, write_canvas_csv,
-                            write_students_csv)
 
 TITLE = "KL asymmetry (12345)"
 POLICY = {"due": "2026-11-01T12:00:00-08:00", "penalty": 0.1, "max_penalty": 0.5,

@@ -23,13 +23,13 @@ def assignment():
 
 @pytest.fixture(scope="module")
 def notebook(assignment):
-    from autograder.notebooks import build_notebook
+    from autograder.authoring.student_notebook import build_notebook
 
     return build_notebook(assignment)
 
 
 def _solution_code(assignment) -> dict[str, str]:
-    from autograder.notebooks import split_source
+    from autograder.authoring.student_notebook import split_source
 
     return {c.name: c.solution for c in split_source(assignment.solution.read_text()) if c.kind == "function"}
 
@@ -76,7 +76,7 @@ def test_notebook_is_valid_v4_with_statement_code_checks_and_answers(notebook, a
 def test_build_writes_the_notebook_and_puts_it_in_the_student_bundle(tmp_path, assignment):
     import zipfile
 
-    from autograder.build import build
+    from autograder.authoring.build import build
 
     build(assignment, tmp_path)
     written = tmp_path / SLUG / f"{SLUG}.ipynb"
@@ -226,7 +226,8 @@ def test_check_outside_jupyter_asks_for_a_file(monkeypatch):
 
 
 def test_tests_are_mapped_to_the_functions_they_call(assignment):
-    from autograder.notebooks import graded_names, tests_touching
+    from autograder.authoring.student_notebook import graded_names
+    from autograder.notebooks import tests_touching
 
     names = graded_names(assignment)
     public = tests_touching(assignment.public_tests, names)
@@ -247,7 +248,8 @@ def test_every_public_test_maps_to_the_functions_it_calls(slug):
     writes, only such functions, and the same map without the solution (the student bundle,
     where check() has no list of names) as with it."""
     from autograder.course import load_assignment
-    from autograder.notebooks import graded_names, public_test_map, tests_for
+    from autograder.authoring.student_notebook import graded_names
+    from autograder.notebooks import public_test_map, tests_for
 
     assignment = load_assignment(ROOT, slug)
     names = graded_names(assignment)
@@ -276,7 +278,7 @@ def test_every_assignments_notebook_grades_like_its_files(tmp_path, slug):
     """The other assignments' notebooks, graded for real: the one built with the reference code
     gets full marks, the student notebook (the template) gets 0, with the same maximum."""
     from autograder.course import load_assignment
-    from autograder.notebooks import build_notebook
+    from autograder.authoring.student_notebook import build_notebook
 
     assignment = load_assignment(ROOT, slug)
     for solution in (True, False):
@@ -292,7 +294,7 @@ def test_every_assignments_notebook_grades_like_its_files(tmp_path, slug):
 # --------------------------------------------------------------------------- Otter master (no otter needed)
 @pytest.fixture(scope="module")
 def master(assignment):
-    from autograder.otter_export import build_master
+    from autograder.authoring.otter_master import build_master
 
     return build_master(assignment, ["autograder"], ["solutions/kl_asymmetry.py"])
 
@@ -315,8 +317,8 @@ def test_otter_master_structure(master):
 
 
 def test_otter_solution_markers_strip_to_our_template(assignment):
-    from autograder.notebooks import split_source
-    from autograder.otter_export import otter_solution
+    from autograder.authoring.student_notebook import split_source
+    from autograder.authoring.otter_master import otter_solution
 
     otter = pytest.importorskip("otter.assign.solutions")
     for chunk in split_source(assignment.solution.read_text()):
@@ -336,7 +338,8 @@ def _env_of(path: Path) -> dict:
     (SUBMISSIONS / SLUG / "wrong" / "kl_arguments_swapped.py", None),
 ])
 def test_otter_adapter_gives_our_verdicts_in_process(monkeypatch, assignment, submission, expected):
-    from autograder.otter_export import collect_tests, run_grader_tests
+    from autograder.authoring.otter_master import collect_tests
+    from autograder.otter_export import run_grader_tests
 
     monkeypatch.chdir(ROOT)
     tests = collect_tests(assignment)
@@ -356,7 +359,7 @@ def test_check_cells_in_a_real_jupyter_kernel(tmp_path):
     pytest.importorskip("ipykernel")
     from nbclient import NotebookClient
 
-    from autograder.build import build, extract
+    from autograder.authoring.build import build, extract
     from autograder.course import load_assignment
 
     assignment = load_assignment(ROOT, SLUG)

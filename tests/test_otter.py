@@ -29,7 +29,7 @@ def _otter(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module", params=SLUGS)
 def assigned(request, tmp_path_factory):
-    from autograder.build import build
+    from autograder.authoring.build import build
     from autograder.course import load_assignment
 
     slug = request.param
@@ -56,7 +56,7 @@ def test_student_side_has_no_reference_and_no_hidden_tests(assigned):
     text = (student / f"{slug}-master.ipynb").read_text()
     assert "test_hidden" not in text and "raise NotImplementedError" in text
     # no line of the reference's solution regions reaches the student notebook
-    from autograder.templates import BEGIN, END
+    from autograder.authoring.templates import BEGIN, END
 
     inside, secret = False, []
     for line in assignment.solution.read_text().splitlines():

@@ -68,8 +68,8 @@ def test_fraction_of_the_points(course, tmp_path, loss, score):
 
 
 def test_the_batch_report_counts_partial_credit(course, tmp_path):
-    from autograder.batch import Outcome
-    from autograder.report import test_stats as per_test
+    from autograder.classroom.outcomes import Outcome
+    from autograder.classroom.report import test_stats as per_test
 
     data = _grade(course, 6.0, tmp_path).to_gradescope()
     stats = {s["number"]: s for s in per_test([Outcome(None, data, "ok", 1.0)])}

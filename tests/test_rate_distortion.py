@@ -194,7 +194,8 @@ def test_authoring_scripts_stay_out_of_the_student_bundle(tmp_path):
     ships nowhere (student bundle, Gradescope zip)."""
     import zipfile
 
-    from autograder.build import build_gradescope_zip, is_instructor_tool, student_files
+    from autograder.authoring.build import build_gradescope_zip
+    from autograder.authoring.layout import is_instructor_tool, student_files
     from autograder.course import load_assignment
 
     scripts = [p for p in FOLDER.rglob("*.py") if "solutions" in p.read_text()]

@@ -33,7 +33,8 @@ window.addEventListener("load", function () {
 
 
 def _outcomes():
-    from autograder.batch import Entry, Outcome
+    from autograder.classroom.export import Entry
+    from autograder.classroom.outcomes import Outcome
 
     def test(number, score, most=2.0):
         return {"name": f"test {number} with a long name that must wrap rather than be cut at the edge of the figure",
@@ -56,7 +57,7 @@ def _chromium(*args: str) -> subprocess.CompletedProcess:
 
 def test_report_renders_sorts_and_has_no_script_error(tmp_path):
     from autograder.course import load_assignment
-    from autograder.report import write_report
+    from autograder.classroom.report import write_report
 
     out = tmp_path / "out"
     out.mkdir()

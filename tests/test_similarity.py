@@ -1,4 +1,4 @@
-"""Similar submissions (autograder/similarity.py): planted copies of the reference
+"""Similar submissions (autograder/classroom/similarity.py): planted copies of the reference
 kl_asymmetry solution (renamed variables and comments; one copied function; a notebook copy)
 rank first and name the copied function, three independently written implementations are not
 flagged, the untouched template and unreadable submissions are skipped, and the report's HTML
@@ -15,11 +15,11 @@ import pytest
 
 from conftest import ROOT
 
-from autograder.batch import Entry
+from autograder.classroom.export import Entry
 from autograder.course import load_assignment
-from autograder.notebooks import notebook_text
-from autograder.similarity import THRESHOLD, Pair, similar_pairs, similarity_html, top_level_definitions
-from autograder.templates import BEGIN, END, template_for
+from autograder.authoring.student_notebook import notebook_text
+from autograder.classroom.similarity import THRESHOLD, Pair, similar_pairs, similarity_html, top_level_definitions
+from autograder.authoring.templates import BEGIN, END, template_for
 
 SLUG = "kl_asymmetry"
 

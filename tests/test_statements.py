@@ -152,7 +152,7 @@ SECTION = re.compile(r"^## (\d+)\. (\S.*)$")
 
 
 def _headings(markdown: str) -> list[str]:
-    from autograder.notebooks import FENCE as NOTEBOOK_FENCE, HEADING
+    from autograder.statement import FENCE as NOTEBOOK_FENCE, HEADING
 
     found, fenced = [], False
     for line in markdown.splitlines():
@@ -167,7 +167,7 @@ def _headings(markdown: str) -> list[str]:
 @pytest.mark.parametrize("slug", _slugs())
 def test_statement_follows_the_heading_scheme(slug):
     from autograder.course import load_assignment
-    from autograder.notebooks import split_questions, split_statement
+    from autograder.statement import split_questions, split_statement
 
     assignment = load_assignment(ROOT, slug)
     markdown = assignment.statement.read_text()
@@ -291,7 +291,7 @@ def test_a_template_run_as_a_real_script_exits_with_the_todo(tmp_path):
 @pytest.mark.parametrize("slug", _slugs())
 def test_notebook_leaves_out_the_script_entry_point(slug):
     from autograder.course import load_assignment
-    from autograder.notebooks import build_notebook
+    from autograder.authoring.student_notebook import build_notebook
 
     assignment = load_assignment(ROOT, slug)
     assert '\nif __name__ == "__main__":\n' in assignment.solution.read_text()

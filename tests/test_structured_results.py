@@ -124,7 +124,7 @@ def _judge_file(outcomes: dict[str, str], status: str, outputs: dict[str, str] |
 
 
 def test_batch_decides_from_the_status_not_from_words_in_messages():
-    from autograder.batch import judge_status
+    from autograder.classroom.outcomes import judge_status
 
     words = ("`f` raised RuntimeError: time limit reached. The grader had a problem; grading was stopped "
              "at its deadline\nNot run.")
@@ -144,7 +144,7 @@ def test_batch_decides_from_the_status_not_from_words_in_messages():
 def test_batch_still_reads_results_without_a_status():
     """Files written before the judge wrote its status (or with only ok/complete) are read as
     they were: by their structure and the judge's fixed wording."""
-    from autograder.batch import judge_status
+    from autograder.classroom.outcomes import judge_status
 
     old = _judge_file({"1.1": PASSED, "1.2": FAILED}, "ok", {"1.2": "it did not finish within the time limit"})
     del old["extra_data"]
@@ -189,7 +189,7 @@ def _grade(course, tmp_path, source: str):
 
 def test_a_student_who_writes_time_limit_is_not_timed_out(tmp_path):
     """A public test shows the student's exception message: words in it change nothing."""
-    from autograder.batch import judge_status
+    from autograder.classroom.outcomes import judge_status
 
     course = _tiny_course(tmp_path)
     results = _grade(course, tmp_path, '''
@@ -210,7 +210,7 @@ def test_a_student_who_writes_time_limit_is_not_timed_out(tmp_path):
 
 
 def test_a_call_past_its_time_limit_is_timed_out(tmp_path):
-    from autograder.batch import judge_status
+    from autograder.classroom.outcomes import judge_status
 
     course = _tiny_course(tmp_path)
     results = _grade(course, tmp_path, '''
@@ -229,7 +229,7 @@ def test_a_call_past_its_time_limit_is_timed_out(tmp_path):
 
 
 def test_a_submission_that_does_not_load_is_the_students(tmp_path):
-    from autograder.batch import judge_status
+    from autograder.classroom.outcomes import judge_status
 
     course = _tiny_course(tmp_path)
     results = _grade(course, tmp_path, "def double(x:\n")
@@ -272,7 +272,7 @@ def test_the_watchdog_writes_a_deadline_status(tmp_path, monkeypatch):
     """What the watchdog writes when grading did not return: the tests that finished keep their
     results, the others say why they got 0, and batch reads the deadline from the status."""
     from autograder import watchdog
-    from autograder.batch import judge_status
+    from autograder.classroom.outcomes import judge_status
 
     class Exited(Exception):
         pass

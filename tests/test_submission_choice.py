@@ -32,8 +32,8 @@ def assignment():
 @pytest.fixture(scope="module")
 def texts(assignment):
     """The template .py, the student notebook, and the notebook built with the reference code."""
-    from autograder.notebooks import notebook_text
-    from autograder.templates import template_for
+    from autograder.authoring.student_notebook import notebook_text
+    from autograder.authoring.templates import template_for
 
     return {"template": template_for(assignment.solution),
             "notebook": notebook_text(assignment),
@@ -102,7 +102,7 @@ def test_cli_prints_the_choice_at_the_top(tmp_path, texts, capsys):
 def test_student_bundle_check_picks_the_notebook_without_the_solution(tmp_path, assignment, texts):
     """In the unzipped student bundle there is neither solutions/ nor student_template/: the
     notebook's own fingerprint tells its template from work, and `check` picks like the judge."""
-    from autograder.build import build_student_bundle, extract
+    from autograder.authoring.build import build_student_bundle, extract
     from autograder.sandbox.process import interpreter
 
     extract(build_student_bundle(assignment, tmp_path / "dist"), tmp_path)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.templates import TemplateError, make_template
+from autograder.authoring.templates import TemplateError, make_template
 from conftest import ROOT
 
 
 @pytest.mark.parametrize("solution", sorted((ROOT / "solutions").glob("*.py")), ids=lambda p: p.name)
 def test_committed_template_matches_solution(solution):
-    from autograder.templates import template_for
+    from autograder.authoring.templates import template_for
 
     template = ROOT / "student_template" / solution.name
     assert template.exists(), f"run `autograder templates` to create {template.name}"

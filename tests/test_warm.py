@@ -1,4 +1,4 @@
-"""Warm judges and sandboxes (autograder/warm.py, sandbox/zygote.py): the same grades as a
+"""Warm judges and sandboxes (autograder/classroom/warm_judge.py, sandbox/zygote.py): the same grades as a
 cold start, and nothing of one submission reaches the next."""
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ def course(tmp_path) -> Path:
 
 
 def test_the_questions_are_the_notebooks(course):
-    from autograder.notebooks import notebook_text
+    from autograder.authoring.student_notebook import notebook_text
 
     assignment = load_assignment(course, SLUG)
     asked = questions(assignment)
@@ -48,7 +48,7 @@ def test_the_questions_are_the_notebooks(course):
 
 
 def test_answers_from_a_notebook_an_answers_file_and_an_answers_dict(course, tmp_path):
-    from autograder.notebooks import notebook_text
+    from autograder.authoring.student_notebook import notebook_text
 
     assignment = load_assignment(course, SLUG)
     nb = json.loads(notebook_text(assignment))
@@ -87,7 +87,7 @@ def _class(tmp_path) -> Path:
 
 
 def test_batch_collects_pages_and_merges_a_filled_csv(course, tmp_path):
-    from autograder.batch import run_batch
+    from autograder.classroom.batch import run_batch
 
     assignment = load_assignment(course, SLUG)
     folder, out = _class(tmp_path), tmp_path / "out"

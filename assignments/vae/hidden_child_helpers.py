@@ -1,5 +1,5 @@
 """The grader's stand-in VAE: child code for grading only (never in the student bundle: the
-``hidden_`` prefix, see ``is_hidden`` in autograder/build.py). The engine appends this source
+``hidden_`` prefix, see ``is_hidden`` in autograder/authoring/layout.py). The engine appends this source
 to child_helpers.py's wherever it is present (the ``child_helpers`` fixture,
 autograder/contract.py), so that it runs in the child beside the student's module;
 ``_stand_in`` there calls ``_grader_vae``."""

@@ -3,7 +3,7 @@ per request, and the requester gets a handle that behaves like ``subprocess.Pope
 
 Used twice, by processes that never run student code themselves: the child zygote
 (``zygote.py``: torch imported, then each fork jails itself and serves one submission) and the
-warm judge (``autograder/warm.py``: pytest and torch imported, each fork grades one
+warm judge (``autograder/classroom/warm_judge.py``: pytest and torch imported, each fork grades one
 submission). Each fork starts from the server's state, which no request has touched: the
 server only receives a socket per request, and everything else (the request's data and file
 descriptors) is read by the fork, never by the server.

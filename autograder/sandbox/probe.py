@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import landlock, seccomp
+from .jail_config import interpreter, jail_config
 
 JAIL = Path(__file__).with_name("jail.py")
 _CACHE: dict[str, "Capabilities"] = {}
@@ -37,19 +37,10 @@ class Capabilities:
         return not self.missing
 
 
-def interpreter() -> Path:
-    """This Python, with symlinked folders resolved but the binary's name kept, so a virtual
-    environment reached through a link (``.venv -> /opt/venv``) is still found by its path."""
-    exe = Path(sys.executable)
-    return exe.parent.resolve() / exe.name
-
-
 def _try_namespaces() -> tuple[bool, str]:
     """Start the real jail once with nothing in it: the only reliable test (containers,
     AppArmor's userns restriction and seccomp profiles each refuse a different step)."""
     import tempfile
-
-    from .process import jail_config
 
     stage = Path(tempfile.mkdtemp(prefix="ag-probe-"))
     try:

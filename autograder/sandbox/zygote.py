@@ -1,7 +1,7 @@
 """The child zygote: an interpreter that has imported numpy and torch (the child's start-up,
 about 2 s here) and then forks one fresh child per submission.
 
-Run by a warm judge (``autograder/warm.py``) as ``python -I zygote.py CONTROL_FD``, with the
+Run by a warm judge (``autograder/classroom/warm_judge.py``) as ``python -I zygote.py CONTROL_FD``, with the
 environment a child gets (``process.child_env``), outside any sandbox and before any
 submission exists. Its state is the cold child's state at the moment it would import
 student code: the standard library, numpy, torch, and this folder's trusted files (jail,

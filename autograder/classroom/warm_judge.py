@@ -1,10 +1,11 @@
 """Warm judges: a batch's gradings forked from a process that has already started up.
 
 A cold grading spends most of its time starting: the judge imports pytest, torch and the
-engine, the child imports torch (about 2.4 of kl_asymmetry's 2.7 s on the 2-core reference
-machine). A warm server pays both once per batch (or per Dask worker):
+engine, the child imports torch (about 2.4 s of a 3.9 s grading of the smallest assignment on
+the 2-core reference machine). A warm server pays both once per batch (or per Dask worker):
 
-- **the judge** is this module's server, run as ``python -m autograder.warm CONTROL_FD``. It
+- **the judge** is this module's server, run as ``python -m autograder.classroom.warm_judge CONTROL_FD``
+  by a batch (``warm.py`` beside it starts it and asks it for judges). It
   imports the judge's modules and then forks one judge per grading (``forkserver.py``); the
   fork runs ``autograder grade`` exactly as the command would, in its own session. Judges
   are trusted code; a fork still starts from the server's state, which no grading touched.
@@ -20,44 +21,14 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import sys
 
-from .sandbox import forkserver
-
-
-class WarmJudges:
-    """A judge fork server, started by a batch. ``start(cmd, env, stderr)`` takes the command
-    line ``batch.grade_one`` would run and returns a Popen-like handle of a forked judge."""
-
-    def __init__(self, threads: int, device: str) -> None:
-        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "autograder.warm", str(theirs.fileno()), str(threads), device],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                start_new_session=True, preexec_fn=forkserver._die_with_parent)
-        finally:
-            theirs.close()
-
-    def start(self, cmd: list[str], env: dict, stderr) -> forkserver.ForkedProcess:
-        prefix = [sys.executable, "-m", "autograder"]
-        if cmd[:3] != prefix:
-            raise ValueError(f"not an autograder command: {cmd[:3]}")
-        return forkserver.spawn(self.control, {"argv": cmd[3:], "env": env}, [stderr.fileno()], timeout=120)
-
-    def close(self) -> None:
-        self.control.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+from ..sandbox import forkserver
 
 
 def _judge(payload: dict, fds: list[int]) -> None:
     """In a forked judge: ``autograder ARGV`` with the batch's environment, stderr to its file."""
-    from . import cli
+    from .. import cli
 
     os.setsid()  # the batch finds and stops a judge by its session, as a cold one
     null = os.open(os.devnull, os.O_RDWR)
@@ -96,8 +67,8 @@ def main(argv: list[str]) -> None:
     import pytest  # noqa: F401
     import torch  # noqa: F401
 
-    from . import cli, grading, plugin, proxy  # noqa: F401
-    from .sandbox import process, warm_start
+    from .. import cli, grading, plugin, proxy  # noqa: F401
+    from ..sandbox import process, warm_start
 
     process.ZYGOTE = warm_start.Zygote(threads, device)
     import gc

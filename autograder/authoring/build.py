@@ -21,15 +21,12 @@ import stat
 import zipfile
 from pathlib import Path
 
-from .contract import FIXTURE_FILES, INSTRUCTOR_FOLDER
-from .course import Assignment
-from .notebooks import notebook_text, statement_images, write_notebook
+from ..course import Assignment
+from ..statement import statement_images
+from .student_notebook import notebook_text, write_notebook
+from .layout import ENGINE, GRADESCOPE, engine_skip, is_instructor_tool, student_engine_skip, student_files
 from .templates import template_for
 
-ENGINE = Path(__file__).resolve().parent
-HIDDEN_FILES = ("test_hidden.py",)
-GRADESCOPE = Path(__file__).resolve().parent / "gradescope"  # setup.sh and run_autograder, shipped as they are
-HIDDEN_PREFIX = "hidden_"
 
 REQUIREMENTS = """\
 numpy>=1.24
@@ -80,85 +77,6 @@ def _add_text(zf: zipfile.ZipFile, name: str, text: str, executable: bool = Fals
     zf.writestr(info, text)
 
 
-def _engine_skip(path: Path) -> bool:
-    # build_digits needs scikit-learn and is not needed to grade; gradescope/ holds the zip's own scripts
-    return "build_digits" in path.name or path.resolve().parent == GRADESCOPE
-
-
-def _student_engine_skip(path: Path) -> bool:
-    """Students get what `check` needs, not the course-authoring tools (nor batch's Dask runner)."""
-    return _engine_skip(path) or path.name in ("build.py", "templates.py", "otter_export.py", "distributed.py",
-                                               "similarity.py", "lms.py", "publish.py", "student_pages.py")
-
-
-def is_hidden(path: Path) -> bool:
-    return path.name in HIDDEN_FILES or path.name.startswith(HIDDEN_PREFIX)
-
-
-def is_instructor_tool(path: Path, folder: Path) -> bool:
-    """Whether ``path`` lies in the ``instructor/`` folder of the assignment folder ``folder``
-    (calibration scripts, plots of the reference, notes): it goes nowhere, neither to
-    students nor into the Gradescope zip nor Otter's files. Grading code never lives there."""
-    try:
-        parts = Path(path).resolve().relative_to(Path(folder).resolve()).parts
-    except ValueError:
-        return False
-    return len(parts) > 1 and parts[0] == INSTRUCTOR_FOLDER
-
-
-def _named_files(path: Path) -> set[str]:
-    """The file names a Python file refers to: the last part of every string constant
-    (``Path(__file__).with_name("data.py")``), as ``<name>.py`` every module it imports,
-    and the file behind each contract fixture a function of it takes (a parameter
-    ``judge``: ``judge_helpers.py``; ``child_helpers``: ``child_helpers.py``; see
-    autograder/contract.py)."""
-    import ast
-    from pathlib import PurePosixPath
-
-    try:
-        tree = ast.parse(path.read_text(), str(path))
-    except (SyntaxError, UnicodeDecodeError, ValueError):
-        return set()
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 300:
-            names.add(PurePosixPath(node.value).name)
-        elif isinstance(node, ast.Import):
-            names.update(f"{alias.name.split('.')[0]}.py" for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(f"{node.module.split('.')[0]}.py")
-        elif isinstance(node, ast.arg) and node.arg in FIXTURE_FILES:
-            names.add(FIXTURE_FILES[node.arg])
-    return names
-
-
-def student_files(folder: Path) -> list[Path]:
-    """The files of an assignment folder that go into the student bundle.
-
-    Never a hidden file (``test_hidden.py``, ``hidden_*``) nor anything in ``instructor/``.
-    Every other file except Python files, which ship only when the public tests use them:
-    ``test_public.py``, and each Python file that a shipped Python file names (its file name
-    in a string, an import of it, or a contract fixture it takes: ``judge`` ships
-    ``judge_helpers.py``, ``child_helpers`` ships ``child_helpers.py``). So judge-only code
-    (used by the hidden tests alone) stays on the judge's side by itself.
-    """
-    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not is_hidden(p)
-             and not is_instructor_tool(p, folder)
-             and "__pycache__" not in p.relative_to(folder).parts and p.suffix != ".pyc"]
-    python = {}
-    for p in files:
-        if p.suffix == ".py":
-            python.setdefault(p.name, p)
-    shipped, todo = set(), [folder / "test_public.py"]
-    while todo:
-        path = todo.pop()
-        if path in shipped or path not in files:
-            continue
-        shipped.add(path)
-        todo.extend(python[name] for name in _named_files(path) if name in python)
-    return [p for p in files if p.suffix != ".py" or p in shipped]
-
-
 def build_gradescope_zip(assignment: Assignment, out: Path) -> Path:
     target = out / assignment.slug / f"{assignment.slug}-gradescope.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +86,7 @@ def build_gradescope_zip(assignment: Assignment, out: Path) -> Path:
                   executable=True)
         _add_text(zf, "requirements.txt", REQUIREMENTS)
         _add_text(zf, "fallback-results.json", fallback_results(assignment))
-        _add_tree(zf, ENGINE, "autograder", skip=_engine_skip)
+        _add_tree(zf, ENGINE, "autograder", skip=engine_skip)
         _add_tree(zf, assignment.folder, f"assignments/{assignment.slug}",
                   skip=lambda p: is_instructor_tool(p, assignment.folder))
         zf.write(assignment.solution, f"solutions/{assignment.slug}.py")
@@ -180,8 +98,8 @@ def fallback_results(assignment: Assignment) -> str:
     the maximum intact (``@STATUS@`` becomes the grader's exit status)."""
     import json
 
-    from .results import GRADER_FAILED
-    from .watchdog import skeleton
+    from ..results import GRADER_FAILED
+    from ..watchdog import skeleton
 
     message = ("The autograder failed to run (exit status @STATUS@). This is not your fault; "
                "please tell your instructor.")
@@ -205,7 +123,7 @@ def build_student_bundle(assignment: Assignment, out: Path) -> Path:
             zf.write(assignment.statement, f"{root}/README.md")
             for rel in statement_images(assignment):  # beside README.md and the notebook, as linked
                 zf.write(assignment.folder / rel, f"{root}/{rel}")
-        _add_tree(zf, ENGINE, f"{root}/autograder", skip=_student_engine_skip)
+        _add_tree(zf, ENGINE, f"{root}/autograder", skip=student_engine_skip)
         shipped = set(student_files(assignment.folder))
         _add_tree(zf, assignment.folder, f"{root}/assignments/{assignment.slug}",
                   skip=lambda p: p.is_file() and p not in shipped)
@@ -216,7 +134,7 @@ def build(assignment: Assignment, out: Path) -> list[Path]:
     """The Gradescope zip and the student bundle (the paths returned); also writes the student
     notebook ``out/<slug>/<slug>.ipynb`` and the Otter-Grader master notebook with its support
     files in ``out/<slug>/otter/`` (see docs/otter.md)."""
-    from .otter_export import write_otter_master
+    from .otter_master import write_otter_master
 
     built = [build_gradescope_zip(assignment, out), build_student_bundle(assignment, out)]
     write_notebook(assignment, out)

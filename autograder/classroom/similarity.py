@@ -34,8 +34,8 @@ from typing import Iterable
 
 from copydetect import CodeFingerprint, compare_files, defaults
 
-from .course import Assignment
-from .submission import locate, template_texts
+from ..course import Assignment
+from ..submission import locate, template_texts
 
 # copydetect's defaults: a match is at least NOISE characters of tokenized code (about one line:
 # names become V, strings S), and every such match is found (a window of 1 keeps every k-gram;
@@ -186,13 +186,13 @@ def _pair(a: _Submission, b: _Submission) -> Pair:
 
 def similar_pairs(assignment: Assignment, entries: Iterable, *, top: int = 20,
                   threshold: float = THRESHOLD) -> list[Pair]:
-    """The pairs of ``entries`` (:class:`autograder.batch.Entry`) whose own code is most alike,
+    """The pairs of ``entries`` (:class:`autograder.classroom.export.Entry`) whose own code is most alike,
     best first: at most ``top``, each scoring at least ``threshold``.
 
     Submissions that cannot be read, and those with no code of their own (the untouched
     template), are left out. An entry is never paired with itself, nor with another entry of
     one of its students (a resubmission is not two people's work)."""
-    from .templates import template_for  # judge-side only: not shipped in the student bundle
+    from ..authoring.templates import template_for  # judge-side only: not shipped in the student bundle
 
     if assignment.solution.exists():
         template = template_for(assignment.solution)

@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .records import number_key
+from ..records import number_key
 
 if TYPE_CHECKING:
-    from .batch import Outcome
+    from .outcomes import Outcome
     from .publish import Published
 
 FOLDER = "feedback"
@@ -35,7 +35,7 @@ def page_name(entry_id: str) -> str:
 def write_pages(published: list[Published], out: Path, title: str) -> None:
     """``out/feedback/<id>.html`` for each submission, and ``out/published/<id>.json``: its
     results as published (publish.py: late rule and written grades applied)."""
-    from .batch import atomic_write_text
+    from ..atomic import atomic_write_text
 
     folder, results = Path(out) / FOLDER, Path(out) / "published"
     folder.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ life). The worker writes the submission into another private 0700 folder and run
 judge as a local batch (``python -m autograder grade ... --course <unpacked>``), which builds
 the sandbox itself: student code cannot read the unpacked course. The worker returns the
 judge's results (text, stderr, figures as bytes); only the client writes ``results/``, the
-cache keys, gradebook.csv and report.html, through :func:`autograder.batch.record_outcome`,
+cache keys, gradebook.csv and report.html, through :func:`autograder.classroom.outcomes.record_outcome`,
 so the cache rule is the local one (only a finished grading is cached, keyed by content).
 
 Faults: Dask reschedules a task whose worker died; after ``distributed.scheduler.allowed-failures``
@@ -41,9 +41,11 @@ import threading
 import time
 from pathlib import Path
 
-from .batch import (Entry, Judges, Outcome, Progress, _submission_key, cached_outcome, judge_options,
-                    record_outcome)
-from .course import Assignment
+from ..course import Assignment
+from .export import Entry
+from .judges import Judges
+from .outcomes import Outcome, _submission_key, cached_outcome, judge_options, record_outcome
+from .progress import Progress
 
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster", "lsf": "LSFCluster",
             "htcondor": "HTCondorCluster", "oar": "OARCluster", "moab": "MoabCluster"}

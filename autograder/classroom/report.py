@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .publish import is_graded
-from .records import TIMED_OUT, number_key
+from ..records import TIMED_OUT, number_key
 
 if TYPE_CHECKING:
-    from .batch import Outcome
-    from .course import Assignment
+    from .outcomes import Outcome
+    from ..course import Assignment
 
 
 def _figure(draw, size: tuple[float, float] = (7, 3.2)) -> str:
@@ -107,7 +107,7 @@ def write_report(assignment: Assignment, outcomes: list[Outcome], path: Path, pe
     (student_pages.py). ``pending``: submissions an interrupted batch did not grade; then the
     page says, at the top, that it is incomplete and lists them. ``late`` (late.LatePolicy)
     and ``written`` (written.read_grades): what is published, as in the gradebook (publish.py)."""
-    from .batch import atomic_output
+    from ..atomic import atomic_output
     from .publish import publish
     from .student_pages import write_pages
 

@@ -39,7 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .batch import CACHED_STATUSES, NOT_GRADED, Entry, Outcome, atomic_output
+from .outcomes import CACHED_STATUSES, NOT_GRADED, Outcome
+
+from .export import Entry
+
+from ..atomic import atomic_output
 from .publish import publish
 
 STUDENT_COLUMNS = ["name", "email", "sid", "submission_id", "score", "max_score", "status", "group_size",

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .late import Lateness, describe
+from ..late import Lateness, describe
 
 if TYPE_CHECKING:
-    from .batch import Outcome
+    from .outcomes import Outcome
 
 
 def is_graded(test: dict) -> bool:
@@ -56,7 +56,7 @@ class Published:
 
 def publish(outcome: Outcome, late=None, written: dict | None = None) -> Published:
     """``late``: a late.LatePolicy (or None); ``written``: read_grades' dict by submission id."""
-    from .written import as_tests
+    from ..written import as_tests
 
     tests = [t for t in outcome.data.get("tests", []) if isinstance(t, dict)]
     graded = [t for t in tests if is_graded(t)]
