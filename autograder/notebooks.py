@@ -22,6 +22,12 @@ from .course import Assignment, find_course, load_assignment
 CHECK_MARKER = "autograder.notebooks"  # how check cells are recognised in a kernel's history
 
 
+def check_cell_source(slug: str, function: str) -> str:
+    return (f"# Public checks for `{function}` (not part of your submission: ignored when grading).\n"
+            f"from {CHECK_MARKER} import check\n"
+            f"check({slug!r}, {function!r})")
+
+
 def public_test_map(assignment: Assignment, names: list[str] | None = None) -> dict[str, set[str]]:
     return tests_touching(assignment.public_tests, names)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..course import Assignment
-from ..notebooks import CHECK_MARKER, public_test_map
+from ..notebooks import check_cell_source, public_test_map
 from ..statement import ANSWER_PLACEHOLDER, ANSWER_TAG, split_questions, split_statement, statement_images
 from ..submission import NOTEBOOK_CHECK_TAG, code_fingerprint, is_main_guard
 
@@ -153,12 +153,6 @@ def _code(source: str, **meta):
     import nbformat
 
     return nbformat.v4.new_code_cell(source.rstrip("\n"), metadata=meta)
-
-
-def check_cell_source(slug: str, function: str) -> str:
-    return (f"# Public checks for `{function}` (not part of your submission: ignored when grading).\n"
-            f"from {CHECK_MARKER} import check\n"
-            f"check({slug!r}, {function!r})")
 
 
 def build_notebook(assignment: Assignment, *, solution: bool = False):

@@ -33,7 +33,6 @@ import hashlib
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -329,24 +328,7 @@ def grade_remote(course_tar: bytes, digest: str, slug: str, name: str, payload, 
         env = dict(os.environ)
         judges = _warm_judges(threads, device) if warm else Judges(die_with_parent=True)
         started = time.monotonic()
-        timed_out = False
-        with (scratch / "stderr.txt").open("wb") as stderr:
-            proc = judges.start(cmd, env, stderr)
-            try:
-                while True:
-                    try:
-                        proc.wait(timeout=0.5)
-                        break
-                    except subprocess.TimeoutExpired:
-                        pass
-                    if time.monotonic() - started > limit:
-                        timed_out = True
-                        judges.stop(proc)
-                        break
-            except BaseException:
-                judges.stop(proc, graceful=False)
-                raise
-            judges.finished(proc)
+        returncode, timed_out = judges.run(cmd, env, scratch / "stderr.txt", limit)
         seconds = time.monotonic() - started
         try:
             results = judge_results.read_text()
@@ -354,7 +336,7 @@ def grade_remote(course_tar: bytes, digest: str, slug: str, name: str, payload, 
             results = None
         figures = {p.name: p.read_bytes() for p in results_dir.iterdir()
                    if p.is_file() and p.name != "results.json"}
-        return {"returncode": proc.returncode, "results": results, "timed_out": timed_out,
+        return {"returncode": returncode, "results": results, "timed_out": timed_out,
                 "stderr": (scratch / "stderr.txt").read_text(errors="replace")[-4000:],
                 "figures": figures, "seconds": seconds, "worker": worker}
     finally:

@@ -89,6 +89,33 @@ class Judges:
                 pass
         self.sweep(proc)
 
+    def run(self, cmd: list[str], env: dict, stderr_path: Path, limit: float,
+            stop: threading.Event | None = None) -> tuple[int | None, bool]:
+        """Run one judge to its end, its stderr into ``stderr_path``: (exit status, whether it
+        was stopped after ``limit`` seconds). The status is None when ``stop`` was set: the
+        judge was stopped and nothing of it counts."""
+        started = time.monotonic()
+        with stderr_path.open("wb") as stderr:
+            proc = self.start(cmd, env, stderr)
+            try:
+                while True:
+                    try:
+                        proc.wait(timeout=0.2)
+                        break
+                    except subprocess.TimeoutExpired:
+                        pass
+                    if stop is not None and stop.is_set():
+                        self.stop(proc)
+                        return None, False
+                    if time.monotonic() - started > limit:
+                        self.stop(proc)
+                        return proc.returncode, True
+            except BaseException:
+                self.stop(proc, graceful=False)
+                raise
+            self.finished(proc)
+        return proc.returncode, False
+
     def finished(self, proc: subprocess.Popen) -> None:
         """After a judge exited: kill anything it left behind."""
         self.sweep(proc)
@@ -153,29 +180,14 @@ def grade_one(assignment: Assignment, entry: Entry, out: Path, device: str, key:
            *judge_options(assignment)]
     started = time.monotonic()
     limit = assignment.deadline + 120
-    timed_out = False
-    with (scratch / "stderr.txt").open("wb") as stderr:
-        proc = judges.start(cmd, env, stderr)
-        try:
-            while True:
-                try:
-                    proc.wait(timeout=0.2)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                if stop is not None and stop.is_set():
-                    judges.stop(proc)
-                    shutil.rmtree(scratch, ignore_errors=True)
-                    return None
-                if time.monotonic() - started > limit:
-                    timed_out = True
-                    judges.stop(proc)
-                    break
-        except BaseException:
-            judges.stop(proc, graceful=False)
-            shutil.rmtree(scratch, ignore_errors=True)
-            raise
-        judges.finished(proc)
+    try:
+        returncode, timed_out = judges.run(cmd, env, scratch / "stderr.txt", limit, stop)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    if returncode is None:  # stopped: nothing of it counts
+        shutil.rmtree(scratch, ignore_errors=True)
+        return None
     seconds = time.monotonic() - started
     try:
         text = judge_results.read_text()
@@ -183,7 +195,7 @@ def grade_one(assignment: Assignment, entry: Entry, out: Path, device: str, key:
         text = None
     figures = {p.name: p for p in scratch.iterdir() if p.name not in ("results.json", "stderr.txt")}
     stderr_text = (scratch / "stderr.txt").read_text(errors="replace")
-    outcome = record_outcome(entry, out, submission_key, returncode=proc.returncode, results_text=text,
+    outcome = record_outcome(entry, out, submission_key, returncode=returncode, results_text=text,
                              timed_out=timed_out, limit=limit, stderr_text=stderr_text, figures=figures,
                              seconds=seconds)
     shutil.rmtree(scratch, ignore_errors=True)

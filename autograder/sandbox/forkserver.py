@@ -13,7 +13,8 @@ carrying a fresh socket ``conn``. The server forks a *warden*, which reads the p
 descriptors from ``conn``, forks the *target* (``start(payload, fds)``, which never returns),
 sends the target's pid, waits for it, and sends its wait status. If ``conn`` hangs up first
 (the requester died), the warden kills the target and runs ``on_orphan`` (cleanup the target
-cannot do itself). Standard library only: the zygote loads this file by its path.
+cannot do itself; :func:`kill_uid`, shared with the judge's cleanup). Standard library only:
+the zygote loads this file by its path.
 """
 from __future__ import annotations
 
@@ -96,6 +97,24 @@ def _warden(conn: socket.socket, start, on_orphan) -> None:
             if on_orphan is not None:
                 on_orphan(payload)
             return
+
+
+def kill_uid(uid: int) -> None:
+    """As root: a process of ``uid`` sends SIGKILL to every process of ``uid`` (kill(-1)
+    reaches all of them at once, so a fork chain cannot outrun it)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _die_with_parent() -> None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import probe, wire
+from .forkserver import kill_uid
 from .jail_config import CHILD_FILES, HERE, SandboxError, child_env, interpreter, jail_config  # noqa: F401
 
 JAIL_SCRIPT = probe.JAIL
@@ -507,7 +508,7 @@ class Child:
         for _ in range(200):
             victims = self.members()
             if self.uid is not None:
-                _kill_uid(self.uid)
+                kill_uid(self.uid)
             for pid in victims:
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -525,24 +526,6 @@ class Child:
 
 
 _STOP = (lambda p: len(p).to_bytes(wire.HEADER, "big") + p)(json.dumps({"op": "stop"}).encode())
-
-
-def _kill_uid(uid: int) -> None:
-    """As root: a process of ``uid`` sends SIGKILL to every process of ``uid`` (kill(-1)
-    reaches all of them at once, so a fork chain cannot outrun it)."""
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
 
 
 def _reap(pids: list[int]) -> None:

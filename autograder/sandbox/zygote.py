@@ -68,27 +68,12 @@ def main(argv: list[str]) -> None:
     def on_orphan(cfg: dict) -> None:
         """The judge died mid-grading: as root, no process may keep the sandbox's uid."""
         if cfg.get("uid") is not None and os.geteuid() == 0:
-            kill_uid(int(cfg["uid"]))
+            forkserver.kill_uid(int(cfg["uid"]))
 
     import gc
 
     gc.freeze()  # the forks' collections skip (and so do not copy) what was imported
     forkserver.serve(control, start, on_orphan)
-
-
-def kill_uid(uid: int) -> None:
-    import signal
-
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups([])
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
 
 
 if __name__ == "__main__":
