@@ -44,6 +44,10 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 47, 4
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 ST_FLAGS = {os.ST_RDONLY: MS_RDONLY, os.ST_NOSUID: MS_NOSUID, os.ST_NODEV: MS_NODEV,
             os.ST_NOEXEC: MS_NOEXEC}
 
@@ -180,6 +184,23 @@ def drop_user(cfg: dict) -> None:
         raise JailError("still root after dropping privileges")
 
 
+def drop_capabilities() -> None:
+    """No capability at all, in any namespace: the bounding and ambient sets emptied, then
+    effective, permitted and inheritable. A user namespace hands its creator every capability
+    inside it; a cold child loses them at exec, but a warm one (zygote.py) is never exec'd, and
+    the jail does not rely on an exec to drop what it holds."""
+    for cap in range(64):  # EINVAL past the last capability, EPERM without CAP_SETPCAP: both harmless
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()  # two of {effective, permitted, inheritable}: all zero
+    _check(libc.syscall(126 if _x86() else 91, header, data), "capset")  # SYS_capset
+    with open("/proc/self/status") as fh:
+        held = {k: v.strip() for k, v in (line.split(":", 1) for line in fh if line.startswith("Cap"))}
+    if any(int(held.get(k, "0"), 16) for k in ("CapEff", "CapPrm", "CapInh", "CapAmb")):
+        raise JailError(f"capabilities left after dropping them: {held}")
+
+
 def apply_limits(limits: dict) -> None:
     names = {"cpu": resource.RLIMIT_CPU, "data": resource.RLIMIT_DATA, "fsize": resource.RLIMIT_FSIZE,
              "nproc": resource.RLIMIT_NPROC, "nofile": resource.RLIMIT_NOFILE, "core": resource.RLIMIT_CORE}
@@ -198,7 +219,9 @@ def apply_limits(limits: dict) -> None:
 
 
 def lock(cfg: dict, facts: dict) -> None:
-    """The last steps before exec: seccomp and Landlock (both need no_new_privs)."""
+    """The last steps before exec: seccomp and Landlock (both need no_new_privs, set here in
+    every mode: with no capability left, nothing else would let Landlock restrict us)."""
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "PR_SET_NO_NEW_PRIVS")
     if cfg.get("seccomp"):
         seccomp.install()
         facts["seccomp"] = True
@@ -234,6 +257,7 @@ def exec_child(cfg: dict, status_fd: int, facts: dict) -> None:
     if RUN_CHILD is not None:  # a warm start (zygote.py): child.py is already loaded, torch imported
         os.environ.clear()
         os.environ.update(cfg["env"])
+        sys.argv = [script, json.dumps(options)]  # what a cold child's command line gives it
         try:
             RUN_CHILD(options)
         finally:  # what an interpreter does on its way out
@@ -309,9 +333,15 @@ def init(cfg: dict, status_fd: int) -> None:
         libc.sethostname(b"sandbox", 7)
     drop_user(cfg)
     apply_limits(cfg["limits"])
+    drop_capabilities()
     lock(cfg, facts)
+    # Not dumpable: the child may not read this process's /proc files (its cwd, root, memory).
+    # Set before the fork, so there is no moment when it could; the child takes dumpable back
+    # for itself, as an exec would give it.
+    _check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "PR_SET_DUMPABLE")
     child = os.fork()
     if child == 0:
+        libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)
         exec_child(cfg, status_fd, facts)
     os.close(status_fd)
     for fd in cfg["keep_fds"]:

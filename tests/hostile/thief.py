@@ -216,6 +216,16 @@ try:
 except Exception as _exc:  # noqa: BLE001
     _R["import autograder"] = "no:" + _why(_exc)
 
+def _capabilities():
+    with open("/proc/self/status") as fh:
+        held = {k: v.strip() for k, v in (line.split(":", 1) for line in fh if line.startswith("Cap"))}
+    if any(int(held[k], 16) for k in ("CapEff", "CapPrm", "CapAmb") if k in held):
+        return held  # "OK ...": it holds a capability (in its own user namespace, at least)
+    raise PermissionError("none")
+
+
+_attack("capabilities held", _capabilities)
+
 for _i, _path in enumerate(_H["steal"]):
     _attack(f"steal {_path}", _steal, _path)
     _attack(f"steal /proc/1/root{_path}", _steal, "/proc/1/root" + _path)
