@@ -3,6 +3,7 @@ cold start, and nothing of one submission reaches the next."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -108,8 +109,6 @@ def test_warm_and_cold_give_the_same_gradebook(tmp_path):
     for name in samples:  # the feedback too, test by test
         w = (tmp_path / "warm" / "results" / f"{name}.json").read_text()
         c = (tmp_path / "cold" / "results" / f"{name}.json").read_text()
-        import json
-
         tests = lambda text: [(t["name"], t["score"], t.get("output")) for t in json.loads(text)["tests"]]  # noqa: E731
         assert tests(w) == tests(c)
 

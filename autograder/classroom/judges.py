@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ..course import Assignment
+from ..sandbox import forkserver
 from ..sandbox.process import become_subreaper
 from .export import Entry
 from .outcomes import Outcome, _submission_key, cached_outcome, judge_options, record_outcome
@@ -33,13 +34,6 @@ def _process_table() -> dict[int, tuple[int, int]]:
         except (OSError, ValueError, IndexError):
             continue
     return table
-
-
-def _die_with_parent() -> None:
-    """In the judge, before exec: SIGKILL when the process that started it dies."""
-    import ctypes
-
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 class Judges:
@@ -67,7 +61,7 @@ class Judges:
             else:
                 proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=stderr, start_new_session=True,
-                                        preexec_fn=_die_with_parent if self.die_with_parent else None)
+                                        preexec_fn=forkserver.die_with_parent if self.die_with_parent else None)
             self.live.add(proc.pid)
         return proc
 

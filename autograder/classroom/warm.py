@@ -3,8 +3,6 @@ says what is kept warm and why no submission can reach another) and ask it for o
 judge per grading."""
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 
 from ..sandbox import forkserver
@@ -15,14 +13,8 @@ class WarmJudges:
     line ``batch.grade_one`` would run and returns a Popen-like handle of a forked judge."""
 
     def __init__(self, threads: int, device: str) -> None:
-        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "autograder.classroom.warm_judge", str(theirs.fileno()), str(threads), device],
-                pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                start_new_session=True, preexec_fn=forkserver._die_with_parent)
-        finally:
-            theirs.close()
+        self.control, self.proc = forkserver.launch(
+            [sys.executable, "-m", "autograder.classroom.warm_judge", str(threads), device], start_new_session=True)
 
     def start(self, cmd: list[str], env: dict, stderr) -> forkserver.ForkedProcess:
         prefix = [sys.executable, "-m", "autograder"]
@@ -31,9 +23,4 @@ class WarmJudges:
         return forkserver.spawn(self.control, {"argv": cmd[3:], "env": env}, [stderr.fileno()], timeout=120)
 
     def close(self) -> None:
-        self.control.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        forkserver.shut(self.control, self.proc, timeout=10)

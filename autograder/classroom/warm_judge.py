@@ -4,7 +4,7 @@ A cold grading spends most of its time starting: the judge imports pytest, torch
 engine, the child imports torch (about 2.4 s of a 3.9 s grading of the smallest assignment on
 the 2-core reference machine). A warm server pays both once per batch (or per Dask worker):
 
-- **the judge** is this module's server, run as ``python -m autograder.classroom.warm_judge CONTROL_FD``
+- **the judge** is this module's server, run as ``python -m autograder.classroom.warm_judge THREADS DEVICE CONTROL_FD``
   by a batch (``warm.py`` beside it starts it and asks it for judges). It
   imports the judge's modules and then forks one judge per grading (``forkserver.py``); the
   fork runs ``autograder grade`` exactly as the command would, in its own session. Judges
@@ -59,8 +59,7 @@ def _judge(payload: dict, fds: list[int]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    control = socket.socket(fileno=int(argv[1]))
-    threads, device = int(argv[2]), argv[3]
+    threads, device, control = int(argv[1]), argv[2], socket.socket(fileno=int(argv[3]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the batch stops its judges, not this server
     # what every judge imports (grading.py imports the plugin and pytest after starting the child)
     import numpy  # noqa: F401
@@ -71,9 +70,6 @@ def main(argv: list[str]) -> None:
     from ..sandbox import process, warm_start
 
     process.ZYGOTE = warm_start.Zygote(threads, device)
-    import gc
-
-    gc.freeze()  # the forks' collections skip (and so do not copy) what was imported
     forkserver.serve(control, _judge)
 
 

@@ -23,6 +23,7 @@ import os
 import select
 import signal
 import socket
+import subprocess
 import time
 from typing import Callable
 
@@ -34,6 +35,9 @@ MAX_FDS = 8
 def serve(control: socket.socket, start: Callable[[dict, list[int]], None],
           on_orphan: Callable[[dict], None] | None = None) -> None:
     """Fork a warden per request until the control socket closes."""
+    import gc
+
+    gc.freeze()  # the forks' collections skip (and so do not copy) what the server imported
     while True:
         ready, _, _ = select.select([control], [], [], 1.0)
         _reap()
@@ -75,7 +79,7 @@ def _warden(conn: socket.socket, start, on_orphan) -> None:
     if target == 0:
         try:
             conn.close()
-            _die_with_parent()
+            die_with_parent()
             start(payload, fds)
         finally:
             os._exit(125)
@@ -117,13 +121,40 @@ def kill_uid(uid: int) -> None:
         pass
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
+    """This process gets SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG)."""
     import ctypes
 
     ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 # --------------------------------------------------------------------------- requester side
+def launch(argv: list[str], **popen) -> tuple[socket.socket, subprocess.Popen]:
+    """Start a server process ``argv + [CONTROL_FD]`` that dies with us: (our end of its
+    control socket, the process). ``popen``: more ``subprocess.Popen`` arguments."""
+    control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        proc = subprocess.Popen([*argv, str(theirs.fileno())], pass_fds=(theirs.fileno(),),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                preexec_fn=die_with_parent, **popen)
+    except BaseException:
+        control.close()
+        raise
+    finally:
+        theirs.close()
+    return control, proc
+
+
+def shut(control: socket.socket, proc: subprocess.Popen, timeout: float) -> None:
+    """Close a server's control socket (its loop ends) and wait for it, killing it if it lingers."""
+    control.close()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class ForkedProcess:
     """The target of one request, with the parts of ``subprocess.Popen``'s interface the
     judge and the batch use (``pid``, ``poll``, ``wait``, ``kill``, ``send_signal``,
@@ -154,8 +185,6 @@ class ForkedProcess:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
-        import subprocess
-
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.returncode is None:
             left = None if deadline is None else deadline - time.monotonic()

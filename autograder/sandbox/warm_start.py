@@ -9,8 +9,6 @@ found by being re-parented to the judge, and a fork of the zygote is not the jud
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 from pathlib import Path
 
@@ -21,24 +19,12 @@ ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 PER_CHILD = ("HOME", "TMPDIR")  # the child's folder: the only difference between two children
 
 
-def _die_with_parent() -> None:
-    import ctypes
-
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-
-
 class Zygote:
     def __init__(self, threads: int = 1, device: str = "cpu") -> None:
         self.mode = probe.detect().mode
         self.env = child_env("/tmp/work", threads, device)
-        self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
-            self.proc = subprocess.Popen(
-                [str(interpreter()), "-I", str(ZYGOTE_SCRIPT), str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),), env=self.env, cwd="/", stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
-        finally:
-            theirs.close()
+        self.control, self.proc = forkserver.launch([str(interpreter()), "-I", str(ZYGOTE_SCRIPT)],
+                                                    env=self.env, cwd="/", stderr=subprocess.DEVNULL)
 
     def accepts(self, mode: str, env: dict) -> bool:
         if mode != self.mode:  # (a dead zygote is found by spawn: the judge then starts cold)
@@ -52,9 +38,4 @@ class Zygote:
         return forkserver.spawn(self.control, cfg, fds, stdout=stdout)
 
     def close(self) -> None:
-        self.control.close()  # the zygote's loop ends; its forks end with their judges
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        forkserver.shut(self.control, self.proc, timeout=5)  # its forks end with their judges

@@ -70,9 +70,6 @@ def main(argv: list[str]) -> None:
         if cfg.get("uid") is not None and os.geteuid() == 0:
             forkserver.kill_uid(int(cfg["uid"]))
 
-    import gc
-
-    gc.freeze()  # the forks' collections skip (and so do not copy) what was imported
     forkserver.serve(control, start, on_orphan)
 
 
