@@ -51,7 +51,7 @@ def root() -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def warm_children():
+def warm_children(tmp_path_factory):
     """In-process gradings fork their sandbox children from one zygote for the whole session,
     as a warm batch does (autograder/classroom/warm_judge.py): about 2 s of torch import saved per child.
     AUTOGRADER_TEST_COLD=1 starts every child from a fresh interpreter instead. Tests of the
@@ -63,8 +63,27 @@ def warm_children():
 
     zygote = warm_start.Zygote()
     process.ZYGOTE = zygote
+    mark = session_zygotes(tmp_path_factory) / str(zygote.proc.pid)
+    mark.touch()
     try:
         yield zygote
     finally:
         process.ZYGOTE = None
         zygote.close()
+        mark.unlink(missing_ok=True)
+
+
+def session_zygotes(tmp_path_factory) -> Path:
+    """A folder naming the session zygotes of this run, one empty file per process id: each
+    pytest-xdist worker has its own, and a test that looks for stray zygotes leaves them out."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the workers' temporary folders share a parent
+        base = base.parent
+    folder = base / "session-zygotes"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def session_zygote_folder(tmp_path_factory) -> Path:
+    return session_zygotes(tmp_path_factory)

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, build_sample
 
+pytestmark = pytest.mark.xdist_group("test_batch_interrupt")  # see pyproject.toml
+
 SUBMISSIONS = {  # three kinds of grade: full marks, nothing, some
     "a_solution": ROOT / "solutions" / "kl_asymmetry.py",
     "b_template": ROOT / "student_template" / "kl_asymmetry.py",
@@ -89,22 +91,36 @@ def _grades(rows: dict[str, dict], names: dict[str, str] | None = None) -> dict[
             for k, r in rows.items()}
 
 
-def _leftovers(tmp_path: Path) -> list[str]:
+def _leftovers(tmp_path: Path, session: Path) -> list[str]:
     """Processes that still run with this test's folder in their command line or environment
     (a warm judge is a fork of a server whose environment the batch gave), and child zygotes
-    (their environment is the child's) but the test session's own (conftest.py)."""
+    (their environment is the child's) that are not a test session's (``session`` names
+    those, conftest.py) nor another test's: a zygote counts when its parent is this test's
+    batch, this process (a subreaper that took an orphan in) or init, or is gone."""
+    sessions = {p.name for p in session.iterdir()} if session.is_dir() else set()
     found = []
     for pid in (p for p in os.listdir("/proc") if p.isdigit()):
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+            cmdline, environ = _command_and_environment(pid)
         except OSError:
             continue
-        zygote = "sandbox/zygote.py" in cmdline and _parent(pid) != os.getpid()  # not the session's
+        zygote = False
+        if "sandbox/zygote.py" in cmdline and pid not in sessions:
+            parent = _parent(pid)
+            try:
+                parent_says = "".join(_command_and_environment(str(parent))) if parent else ""
+            except OSError:
+                parent_says = ""
+            zygote = parent in (None, 0, 1, os.getpid()) or not parent_says or str(tmp_path) in parent_says
         ours = str(tmp_path) in cmdline or str(tmp_path) in environ or zygote
         if ours and int(pid) != os.getpid():
             found.append(f"{pid}: {cmdline[:150]}")
     return found
+
+
+def _command_and_environment(pid: str) -> tuple[str, str]:
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    return cmdline, Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
 
 
 def _parent(pid: str) -> int | None:
@@ -122,7 +138,7 @@ def _grading_started(out: Path):
 
 
 def _check_interrupted(tmp_path: Path, out: Path, rc: int, stderr: str, signame: str, left: int,
-                       total: int) -> None:
+                       total: int, session: Path) -> None:
     messages = [line for line in stderr.splitlines() if line.strip() and not line.startswith("[")]
     assert rc == 130, stderr
     assert "Traceback" not in stderr
@@ -146,7 +162,7 @@ def _check_interrupted(tmp_path: Path, out: Path, rc: int, stderr: str, signame:
         assert (results / f"{r['submission_id']}.key").exists() == (r["status"] in ("ok", "timed out")), r
     assert not [p.name for p in results.iterdir() if p.name.startswith(".")], "a judge's scratch folder is left"
     time.sleep(0.5)
-    assert not _leftovers(tmp_path), _leftovers(tmp_path)
+    assert not _leftovers(tmp_path, session), _leftovers(tmp_path, session)
 
 
 def _engine_key() -> str:
@@ -180,7 +196,7 @@ def reference(tmp_path_factory) -> dict[str, dict]:
     return grades
 
 
-def test_interrupted_batch_keeps_no_wrong_grade(tmp_path, reference):
+def test_interrupted_batch_keeps_no_wrong_grade(tmp_path, reference, session_zygote_folder):
     source = _class(tmp_path)
     env = _env(tmp_path / "tmp")
 
@@ -191,7 +207,7 @@ def test_interrupted_batch_keeps_no_wrong_grade(tmp_path, reference):
     time.sleep(1.0)  # the first judge is importing or running tests
     proc.send_signal(signal.SIGINT)
     rc, _, stderr = _finish(proc)
-    _check_interrupted(tmp_path, out, rc, stderr, "SIGINT", left=3, total=3)
+    _check_interrupted(tmp_path, out, rc, stderr, "SIGINT", left=3, total=3, session=session_zygote_folder)
     assert not (out / "results" / "a_solution.json").exists()
     assert list((tmp_path / "tmp").iterdir()) == [], "the judge left files behind"
     assert _grades(_rerun(source, out, env, cached=0)) == reference
@@ -203,11 +219,11 @@ def test_interrupted_batch_keeps_no_wrong_grade(tmp_path, reference):
     assert proc.poll() is None, "the batch ended before the report's temp file was seen"
     proc.send_signal(signal.SIGINT)
     rc, _, stderr = _finish(proc)
-    _check_interrupted(tmp_path, out, rc, stderr, "SIGINT", left=0, total=3)
+    _check_interrupted(tmp_path, out, rc, stderr, "SIGINT", left=0, total=3, session=session_zygote_folder)
     assert _grades(_rows(out)) == reference
 
 
-def test_interrupted_gradescope_export_resumes_with_the_clean_grades(tmp_path, reference):
+def test_interrupted_gradescope_export_resumes_with_the_clean_grades(tmp_path, reference, session_zygote_folder):
     """SIGTERM right after the first grading of a Gradescope export, and a second SIGTERM
     while the report is written; the re-run grades the rest and matches a clean run."""
     archive, names = _export(tmp_path)
@@ -224,7 +240,7 @@ def test_interrupted_gradescope_export_resumes_with_the_clean_grades(tmp_path, r
     rows = _rows(out)
     left = sum(r["status"] == "not graded" for r in rows.values())
     assert left >= 1  # the second submission was cut short, or never started
-    _check_interrupted(tmp_path, out, rc, stderr, "SIGTERM", left=left, total=3)
+    _check_interrupted(tmp_path, out, rc, stderr, "SIGTERM", left=left, total=3, session=session_zygote_folder)
     assert _grades({k: rows[k] for k in ["submission_101"]}, names) == {"a_solution": reference["a_solution"]}
     rows = _rerun(archive, out, env, cached=3 - left)
     assert _grades(rows, names) == reference

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, build_sample
 
+pytestmark = pytest.mark.xdist_group("test_dask")  # see pyproject.toml
+
 distributed = pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[dask]'")
 
 SUBMISSIONS = {  # full marks, nothing, some (three, to keep the file's time small on a loaded machine)

@@ -50,6 +50,8 @@ import pytest
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.xdist_group("test_hostile")  # see pyproject.toml
+
 HERE = Path(__file__).resolve().parent
 PAYLOADS = HERE / "hostile"
 SLUG = "kl_asymmetry"

@@ -11,6 +11,8 @@ import pytest
 
 from conftest import ROOT, SUBMISSIONS, build_sample, expected_failures, failed_numbers, grade_file
 
+pytestmark = pytest.mark.xdist_group("test_notebooks")  # see pyproject.toml
+
 SLUG = "kl_asymmetry"
 
 
