@@ -144,3 +144,56 @@ def test_the_cache_key_ignores_only_the_layout_modules(tmp_path):
     before = _digest_files([engine], skip=NOT_GRADING)
     (engine / "plugin.py").write_text("x = 2\n")
     assert _digest_files([engine], skip=NOT_GRADING) != before
+
+
+def test_a_judges_sweep_spares_another_judges_live_judge():
+    """Two Judges in one process (a Dask worker running two tasks at once, each with its own):
+    the sweep after one judge ends takes the other's judge, a child of this process too, for
+    no orphan."""
+    import subprocess
+
+    from autograder.classroom.judges import Judges
+
+    first, second = Judges(), Judges()
+    long = first.start(["sleep", "60"], {"PATH": "/usr/bin:/bin"}, subprocess.DEVNULL)
+    try:
+        short = second.start(["true"], {"PATH": "/usr/bin:/bin"}, subprocess.DEVNULL)
+        short.wait(timeout=10)
+        second.finished(short)
+        assert long.poll() is None, "the sweep killed a live judge of another Judges"
+    finally:
+        first.stop(long, graceful=False)
+    assert long.poll() is not None
+
+
+CALLER = '''
+import subprocess, sys, time
+from pathlib import Path
+from autograder.classroom.batch import run_batch
+from autograder.course import load_assignment
+own = subprocess.Popen(["sleep", "120"])  # the caller's own child, started before the batch
+run_batch(load_assignment(Path(sys.argv[1]), "kl_asymmetry"), Path(sys.argv[2]), Path(sys.argv[3]),
+          jobs=1, device="cpu")
+time.sleep(0.5)
+print("caller's child", "alive" if own.poll() is None else f"killed ({own.returncode})")
+own.kill()
+'''
+
+
+def test_an_in_process_batch_spares_its_callers_own_children(tmp_path):
+    """run_batch called as a library (a notebook, a script, this suite with its zygote) sweeps
+    up what its judges leave, not the children its caller had before."""
+    import subprocess
+    import sys
+
+    source = tmp_path / "class" / "s1"
+    source.mkdir(parents=True)
+    shutil.copy(ROOT / "solutions" / "kl_asymmetry.py", source / "kl_asymmetry.py")
+    script = tmp_path / "caller.py"
+    script.write_text(CALLER)
+    proc = subprocess.run([sys.executable, str(script), str(ROOT), str(tmp_path / "class"), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "caller's child alive" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+    rows = list(csv.DictReader((tmp_path / "out" / "gradebook.csv").open()))
+    assert [(r["score"], r["status"]) for r in rows] == [("41", "ok")]

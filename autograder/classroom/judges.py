@@ -20,8 +20,8 @@ from .outcomes import Outcome, _submission_key, cached_outcome, judge_options, r
 STOP_GRACE = 3.0  # seconds a judge gets after SIGINT to stop its sandbox before it is killed
 
 
-def _process_table() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, session) of every process we can see."""
+def _process_table() -> dict[int, tuple[int, int, int]]:
+    """pid -> (ppid, session, start time) of every process we can see."""
     table = {}
     for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
         if not name.isdigit():
@@ -29,11 +29,27 @@ def _process_table() -> dict[int, tuple[int, int]]:
         try:
             with open(f"/proc/{name}/stat", "rb") as fh:
                 text = fh.read().decode("ascii", "replace")
-            fields = text[text.rindex(")") + 2:].split()
-            table[int(name)] = (int(fields[1]), int(fields[3]))
+            fields = text[text.rindex(")") + 2:].split()  # from field 3 (state) on
+            table[int(name)] = (int(fields[1]), int(fields[3]), int(fields[19]))
         except (OSError, ValueError, IndexError):
             continue
     return table
+
+
+def _children_now() -> set[tuple[int, int]]:
+    """(pid, start time) of this process's children now."""
+    me = os.getpid()
+    return {(pid, start) for pid, (ppid, _, start) in _process_table().items() if ppid == me}
+
+
+# Every Judges of this process shares one list of live judges: on a Dask worker with several
+# threads, tasks run side by side, each with its Judges, and one's sweep must not take another's
+# judge for an orphan.
+_LIVE: set[int] = set()
+_LOCK = threading.Lock()
+# This process's children from before its first Judges (a library caller's own, such as a test
+# session's zygote) are not orphans of ours; the start time tells a reused pid apart.
+_FOREIGN: frozenset[tuple[int, int]] | None = None
 
 
 class Judges:
@@ -43,8 +59,13 @@ class Judges:
     is re-parented to us and can be found and killed."""
 
     def __init__(self, die_with_parent: bool = False, warm: tuple[int, str] | None = None) -> None:
-        self.lock = threading.Lock()
-        self.live: set[int] = set()
+        global _FOREIGN
+        self.lock = _LOCK
+        self.live = _LIVE
+        with _LOCK:  # taken once: a later Judges must still sweep an orphan an earlier one left
+            if _FOREIGN is None:
+                _FOREIGN = frozenset(_children_now())
+        self.foreign = _FOREIGN
         self.die_with_parent = die_with_parent  # on a Dask worker: a killed worker takes its judges along
         become_subreaper()  # not Linux: a no-op; descendants are still found by parent and session
         self.warm = None
@@ -126,9 +147,10 @@ class Judges:
                 changed = True
                 while changed:
                     changed = False
-                    for pid, (ppid, sid) in table.items():
+                    for pid, (ppid, sid, start) in table.items():
                         if pid not in inside and (ppid in inside or sid == proc.pid
-                                                  or (ppid == me and pid not in self.live)):
+                                                  or (ppid == me and pid not in self.live
+                                                      and (pid, start) not in self.foreign)):
                             inside.add(pid)
                             changed = True
                 victims = [pid for pid in inside if pid in table and (pid != proc.pid or alive)]
