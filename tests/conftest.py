@@ -87,3 +87,8 @@ def session_zygotes(tmp_path_factory) -> Path:
 @pytest.fixture
 def session_zygote_folder(tmp_path_factory) -> Path:
     return session_zygotes(tmp_path_factory)
+
+
+def session_zygote_pids(folder: Path) -> set[int]:
+    """The process ids the folder of `session_zygotes` names now (a worker may start later)."""
+    return {int(p.name) for p in folder.iterdir()} if folder.is_dir() else set()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -150,8 +152,6 @@ def test_a_judges_sweep_spares_another_judges_live_judge():
     """Two Judges in one process (a Dask worker running two tasks at once, each with its own):
     the sweep after one judge ends takes the other's judge, a child of this process too, for
     no orphan."""
-    import subprocess
-
     from autograder.classroom.judges import Judges
 
     first, second = Judges(), Judges()
@@ -183,9 +183,6 @@ own.kill()
 def test_an_in_process_batch_spares_its_callers_own_children(tmp_path):
     """run_batch called as a library (a notebook, a script, this suite with its zygote) sweeps
     up what its judges leave, not the children its caller had before."""
-    import subprocess
-    import sys
-
     source = tmp_path / "class" / "s1"
     source.mkdir(parents=True)
     shutil.copy(ROOT / "solutions" / "kl_asymmetry.py", source / "kl_asymmetry.py")

@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, build_sample
+from conftest import ROOT, build_sample, session_zygote_pids
 
 pytestmark = pytest.mark.xdist_group("test_batch_interrupt")  # see pyproject.toml
 
@@ -97,7 +97,7 @@ def _leftovers(tmp_path: Path, session: Path) -> list[str]:
     (their environment is the child's) that are not a test session's (``session`` names
     those, conftest.py) nor another test's: a zygote counts when its parent is this test's
     batch, this process (a subreaper that took an orphan in) or init, or is gone."""
-    sessions = {p.name for p in session.iterdir()} if session.is_dir() else set()
+    sessions = session_zygote_pids(session)
     found = []
     for pid in (p for p in os.listdir("/proc") if p.isdigit()):
         try:
@@ -105,13 +105,13 @@ def _leftovers(tmp_path: Path, session: Path) -> list[str]:
         except OSError:
             continue
         zygote = False
-        if "sandbox/zygote.py" in cmdline and pid not in sessions:
+        if "sandbox/zygote.py" in cmdline and int(pid) not in sessions:
             parent = _parent(pid)
-            try:
+            try:  # a parent gone (or unreadable) says nothing
                 parent_says = "".join(_command_and_environment(str(parent))) if parent else ""
             except OSError:
                 parent_says = ""
-            zygote = parent in (None, 0, 1, os.getpid()) or not parent_says or str(tmp_path) in parent_says
+            zygote = parent in (1, os.getpid()) or not parent_says or str(tmp_path) in parent_says
         ours = str(tmp_path) in cmdline or str(tmp_path) in environ or zygote
         if ours and int(pid) != os.getpid():
             found.append(f"{pid}: {cmdline[:150]}")
@@ -162,7 +162,8 @@ def _check_interrupted(tmp_path: Path, out: Path, rc: int, stderr: str, signame:
         assert (results / f"{r['submission_id']}.key").exists() == (r["status"] in ("ok", "timed out")), r
     assert not [p.name for p in results.iterdir() if p.name.startswith(".")], "a judge's scratch folder is left"
     time.sleep(0.5)
-    assert not _leftovers(tmp_path, session), _leftovers(tmp_path, session)
+    left = _leftovers(tmp_path, session)
+    assert not left, left
 
 
 def _engine_key() -> str:

@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, session_zygote_pids
 
 pytestmark = pytest.mark.xdist_group("test_hostile")  # see pyproject.toml
 
@@ -283,12 +283,12 @@ class Tracker:
         self._stop.set()
         self._thread.join()
 
-    def alive(self) -> list[str]:
-        """Processes of the sandbox alive now (zombies are dead)."""
+    def alive(self, ignore: set[int] = frozenset()) -> list[str]:
+        """Processes of the sandbox alive now (zombies are dead), but those in ``ignore``."""
         found = []
         for pid in _pids():
             st = _stat(pid)
-            if st is None or st[0] in "ZX" or pid == os.getpid():
+            if st is None or st[0] in "ZX" or pid == os.getpid() or pid in ignore:
                 continue
             cmd = _cmdline(pid)
             why = None
@@ -844,8 +844,7 @@ def test_gradescope_zip_thief(lab, gradescope_root, monkeypatch, session_zygote_
     seconds = time.monotonic() - started
     time.sleep(0.3)
     # the tracker's root is this process: its own children (pytest's, the session's zygote) are not the judge's
-    session = {f"pid {p.name} " for p in session_zygote_folder.iterdir()} if session_zygote_folder.is_dir() else set()
-    alive = [a for a in tracker.alive() if "pytest" not in a and not any(a.startswith(z) for z in session)]
+    alive = [a for a in tracker.alive(ignore=session_zygote_pids(session_zygote_folder)) if "pytest" not in a]
     run = Run(mode, data, seconds, False, [], alive, [], [], "", run_lab.token, run_lab.secret, [results])
     run.results_before = {str(results): results.read_bytes()}
     time.sleep(2)
