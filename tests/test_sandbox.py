@@ -179,3 +179,52 @@ def test_landlock_mode_loads_and_grades_the_reference(monkeypatch):
     finally:
         monkeypatch.delenv("AUTOGRADER_SANDBOX_NO_NAMESPACES")
         probe.detect(refresh=True)
+
+
+def test_sandbox_uids_do_not_follow_the_judges_seed():
+    """The judge seeds ``random`` before every test (plugin.py), so two judges side by side
+    (a batch's, a Dask worker's) run the same seeds at about the same time. Their sandboxes'
+    uids must still differ: a shared uid lets one student's code signal and read the other's,
+    and one sandbox's cleanup (kill_uid) kills the other's child. Seen as 16 SIGKILLed or
+    unbuildable gradings in a parallel run of the samples."""
+    import random
+
+    from autograder.sandbox import process
+
+    uids = []
+    for _ in range(3):
+        random.seed(0)
+        uids.append(process._free_uid())
+    assert len(set(uids)) == 3, uids
+
+
+def test_a_dead_sandbox_never_takes_in_its_neighbours_processes(tmp_path):
+    """The kernel hands a dead PID namespace's inode number to the next new namespace at
+    once. A sandbox whose child is gone (killed, not yet closed: a judge between kill and
+    close, or still in kill's loop) must not count the next sandbox's processes, of another
+    judge of the batch, as its own: it would SIGKILL them, and add their memory to its own.
+    Seen as SIGKILLed calls in a parallel run of the samples."""
+    from autograder.sandbox import probe, process
+
+    if probe.detect().mode != "namespaces":
+        pytest.skip("PID namespaces only")
+    submission = tmp_path / "kl_asymmetry.py"
+    submission.write_text(SOLUTION)
+    first = process.Child(submission, "kl_asymmetry", process.Limits(), "cpu")
+    first.start(60)
+    first.kill()
+    time.sleep(0.2)  # the namespace is freed
+    neighbours = []
+    try:
+        for _ in range(3):  # the number is reused at once; three chances for it
+            neighbour = process.Child(submission, "kl_asymmetry", process.Limits(), "cpu")
+            neighbours.append(neighbour)
+            neighbour.start(60)
+            assert neighbour.members(), "the neighbour has processes"
+            assert not set(first.members()) & set(neighbour.members()), \
+                f"{first.pidns} takes in {neighbour.pidns}'s processes"
+        assert neighbour.alive()
+    finally:
+        first.close()
+        for neighbour in neighbours:
+            neighbour.close()

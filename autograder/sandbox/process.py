@@ -12,7 +12,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import random
+import secrets
 import select
 import shutil
 import signal
@@ -132,12 +132,17 @@ PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _free_uid() -> int:
-    """A uid that no account and no running process has (as root, one per sandbox)."""
+    """A uid that no account and no running process has (as root, one per sandbox).
+
+    Drawn from the operating system's randomness, never from ``random``: the judge seeds
+    ``random`` before every test (plugin.py), so two judges side by side (a batch's, a Dask
+    worker's) would draw the same uids in the same order, and one's sandbox could reach the
+    other's processes and files, and its kill_uid end them."""
     import pwd
 
     busy = {_owner(pid) for pid in _all_pids()}
     while True:
-        uid = random.randrange(*UID_RANGE)
+        uid = UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
         if uid in busy:
             continue
         try:
@@ -180,6 +185,7 @@ class Child:
     def _launch(self, submission: Path, module: str, limits: Limits, device: str, seed: int,
                 protect: list[Path]) -> None:
         self.pidns: str | None = None
+        self._pidns_fd = -1
         self.jail_facts: dict = {}
         self.observed: dict = {}
         self.hello: dict | None = None
@@ -284,7 +290,11 @@ class Child:
                                f"{(' (' + self.log.text().strip()[-300:] + ')') if self.log.text().strip() else ''}")
         self.jail_facts = status
         if self.mode == "namespaces":
-            self.pidns = _ns(self.proc.pid, "pid_for_children")
+            # The kernel gives a dead namespace's inode number to the next new one at once, so
+            # "in our namespace" would take in a neighbour's sandbox (another judge of a batch)
+            # once ours is gone. An open file of the namespace pins the number until close().
+            self._pidns_fd = os.open(f"/proc/{self.proc.pid}/ns/pid_for_children", os.O_RDONLY)
+            self.pidns = f"pid:[{os.fstat(self._pidns_fd).st_ino}]"
         self._observe()
 
     def _observe(self) -> None:
@@ -488,12 +498,13 @@ class Child:
         except subprocess.TimeoutExpired:
             pass
         self.kill()
-        for fd in (self.req_w, self.resp_r, self.status_r):
+        for fd in (self.req_w, self.resp_r, self.status_r, self._pidns_fd):
             if fd >= 0:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
+        self.req_w = self.resp_r = self.status_r = self._pidns_fd = -1
         self._drain.join(timeout=1)
         if self.proc.stdout:
             self.proc.stdout.close()
