@@ -293,8 +293,11 @@ class Child:
             # The kernel gives a dead namespace's inode number to the next new one at once, so
             # "in our namespace" would take in a neighbour's sandbox (another judge of a batch)
             # once ours is gone. An open file of the namespace pins the number until close().
-            self._pidns_fd = os.open(f"/proc/{self.proc.pid}/ns/pid_for_children", os.O_RDONLY)
-            self.pidns = f"pid:[{os.fstat(self._pidns_fd).st_ino}]"
+            try:
+                self._pidns_fd = os.open(f"/proc/{self.proc.pid}/ns/pid_for_children", os.O_RDONLY)
+                self.pidns = f"pid:[{os.fstat(self._pidns_fd).st_ino}]"
+            except OSError:  # the keeper is gone already (os._exit at import): its PID 1 and all
+                self.pidns = "gone"  # inside died with it; a name no namespace has
         self._observe()
 
     def _observe(self) -> None:
