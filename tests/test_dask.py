@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, build_sample
+from sample_builder import samples_folder
 
 pytestmark = pytest.mark.xdist_group("test_dask")  # see pyproject.toml
 
@@ -28,7 +29,7 @@ distributed = pytest.importorskip("distributed", reason="Dask is not installed: 
 SUBMISSIONS = {  # full marks, nothing, some (three, to keep the file's time small on a loaded machine)
     "a_solution": ROOT / "solutions" / "kl_asymmetry.py",
     "b_template": ROOT / "student_template" / "kl_asymmetry.py",
-    "c_swapped": ROOT / "tests" / "submissions" / "kl_asymmetry" / "wrong" / "kl_arguments_swapped.py",
+    "c_swapped": samples_folder("kl_asymmetry") / "wrong" / "kl_arguments_swapped.py",
 }
 
 
