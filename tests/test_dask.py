@@ -76,6 +76,21 @@ def cluster(tmp_path_factory):
                 proc.wait()
 
 
+def test_the_course_tarball_holds_what_judges_need_and_no_samples():
+    """Workers get the assignment as Gradescope's judge does: tests, helpers, config and the
+    reference, never samples/ (nor instructor/)."""
+    import io
+    import tarfile
+
+    from autograder.classroom.distributed import pack_course
+    from autograder.course import load_assignment
+
+    with tarfile.open(fileobj=io.BytesIO(pack_course(load_assignment(ROOT, "kl_asymmetry")))) as tar:
+        names = tar.getnames()
+    assert {"assignments/kl_asymmetry/test_hidden.py", "solutions/kl_asymmetry.py"} <= set(names)
+    assert samples_folder("kl_asymmetry").is_dir() and not [n for n in names if "samples/" in n], names
+
+
 def _class(tmp_path: Path, names=tuple(SUBMISSIONS), extra: dict[str, str] | None = None) -> Path:
     folder = tmp_path / "class"
     folder.mkdir()
