@@ -44,6 +44,7 @@ CHILD_HELPERS = "child_helpers.py"
 HIDDEN_CHILD_HELPERS = "hidden_child_helpers.py"
 CONFIG_FILE = "assignment.toml"
 INSTRUCTOR_FOLDER = "instructor"
+SAMPLES_FOLDER = "samples"  # sample submissions, correct/ and wrong/: the grader's own tests
 
 # A public test that takes one of these fixtures needs the file in the student bundle.
 FIXTURE_FILES = {"judge": JUDGE_HELPERS, "child_helpers": CHILD_HELPERS}

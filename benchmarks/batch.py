@@ -4,7 +4,7 @@
                                [--modes cold warm dask-cold dask-warm] [--pool all|typical]
 
 Builds a class of `size` submissions (the solution, the template, the example with
-mistakes and the sample submissions of tests/submissions/<assignment>, cycled) and runs
+mistakes and the sample submissions of assignments/<assignment>/samples, cycled) and runs
 `autograder batch` on it once per mode, each time from scratch, with `--jobs` judges:
 `cold` starts every judge and sandbox from a fresh interpreter (`--cold`, the only way
 before warm judges), `warm` forks them from warm ones (the default), and `dask-*` run the
@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from common import ROOT, machine, measure, table  # noqa: E402
-from sample_builder import build_sample  # noqa: E402  (a wrong sample is only its mistake: build it)
+from sample_builder import build_sample, samples_folder  # noqa: E402  (a wrong sample is only its mistake: build it)
 
 
 def make_class(slug: str, size: int, folder: Path, pool_name: str = "all") -> None:
@@ -34,7 +34,7 @@ def make_class(slug: str, size: int, folder: Path, pool_name: str = "all") -> No
     pool = [ROOT / "solutions" / f"{slug}.py", ROOT / "student_template" / f"{slug}.py"]
     pool += sorted((ROOT / "examples").glob(f"{slug}*.py"))
     kinds = "*" if pool_name == "all" else "wrong"
-    pool += sorted((ROOT / "tests" / "submissions" / slug).glob(f"{kinds}/*.py"))
+    pool += sorted(samples_folder(slug).glob(f"{kinds}/*.py"))
     for i, source in zip(range(size), itertools.cycle(pool)):
         target = folder / f"student_{i:03d}"
         target.mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Wrong sample submissions are mutations: a file under ``tests/submissions/<slug>/wrong/``
+"""Wrong sample submissions are mutations: a file under ``assignments/<slug>/samples/wrong/``
 holds only the mistake, i.e. the top-level definitions (functions, classes, assignments)
 that differ from the reference ``solutions/<slug>.py``, after its docstring and its
 ``# expect-fail: N.M ...`` line. `build_sample` turns it into the module a student could
@@ -11,7 +11,7 @@ template's). The built module starts with a comment that names the sample.
 Lines a mutation may carry after its docstring:
 
 * ``# base: correct/<name>.py``: mutate that sample (a correct variant of the same
-  assignment, path relative to ``tests/submissions/<slug>/``) instead of the reference;
+  assignment, path relative to ``assignments/<slug>/samples/``) instead of the reference;
 * ``# remove: name ...``: the reference's top-level definitions the student lost;
 * ``# patch: Class ...``: the methods (and class attributes) written in these classes
   replace the reference class's own of the same name, and new ones are appended to it;
@@ -19,7 +19,8 @@ Lines a mutation may carry after its docstring:
 
 Correct variants, notebooks, zips and folders are whole submissions and are graded as
 they are: `build_sample` returns their path unchanged. No pytest needed here: instructors'
-scripts (benchmarks/, calibration scripts) import this module too.
+scripts (benchmarks/, calibration scripts) import this module too, and find the samples
+with `samples_folder` and `all_samples`, as the tests do.
 """
 from __future__ import annotations
 
@@ -27,20 +28,51 @@ import ast
 import hashlib
 import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = ROOT / "tests" / "submissions"
+if str(ROOT) not in sys.path:  # run as a script: this checkout's engine, not an installed one
+    sys.path.insert(0, str(ROOT))
+
+from autograder.contract import SAMPLES_FOLDER  # noqa: E402
+
+ASSIGNMENTS = ROOT / "assignments"
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
 
 
+def samples_folder(slug: str) -> Path:
+    """``assignments/<slug>/samples``: the assignment's sample submissions, in correct/ and
+    wrong/ (never shipped, see autograder/authoring/layout.py ``never_shipped``)."""
+    return ASSIGNMENTS / slug / SAMPLES_FOLDER
+
+
+def all_samples() -> list[Path]:
+    """Every assignment's samples, sorted: the ``.py``, ``.ipynb`` and ``.zip`` files and the
+    folders in ``samples/correct/`` and ``samples/wrong/`` (a ``.expect`` file is the marker of
+    a notebook, zip or folder of the same name, not a sample)."""
+    return sorted(p for p in ASSIGNMENTS.glob(f"*/{SAMPLES_FOLDER}/*/*")
+                  if p.suffix in (".py", ".ipynb", ".zip") or p.is_dir())
+
+
+def slug_of(path: Path) -> str:
+    """The assignment of the sample ``path`` (``assignments/<slug>/samples/<kind>/<name>``)."""
+    return Path(path).resolve().parent.parent.parent.name
+
+
+def sample_id(path: Path) -> str:
+    """``<slug>/<kind>/<name>`` (``kl_asymmetry/correct/loops.py``): a sample's test id."""
+    path = Path(path).resolve()
+    return f"{slug_of(path)}/{path.parent.name}/{path.name}"
+
+
 def is_mutation(path: Path) -> bool:
-    """A ``.py`` file in some ``tests/submissions/<slug>/wrong/``."""
+    """A ``.py`` file in some ``assignments/<slug>/samples/wrong/``."""
     path = Path(path).resolve()
     return (path.suffix == ".py" and path.is_file() and path.parent.name == "wrong"
-            and path.parent.parent.parent == SUBMISSIONS)
+            and path.parent.parent == samples_folder(path.parent.parent.parent.name))
 
 
 def built_folder() -> Path:
@@ -57,7 +89,7 @@ def build_sample(path: Path, folder: Path | None = None) -> Path:
     if not is_mutation(path):
         return path
     path = path.resolve()
-    slug = path.parent.parent.name
+    slug = slug_of(path)
     text = build_source(path)
     if folder is None:
         folder = built_folder() / hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -73,13 +105,13 @@ def build_sample(path: Path, folder: Path | None = None) -> Path:
 def base_of(path: Path) -> Path:
     """The whole module the mutation ``path`` changes: its ``# base:`` or the reference."""
     path = Path(path).resolve()
-    slug_folder = path.parent.parent
+    samples = path.parent.parent
     match = re.search(r"^# base:(.*)$", path.read_text(), re.M)
     if not match:
-        return ROOT / "solutions" / f"{slug_folder.name}.py"
-    base = (slug_folder / match.group(1).strip()).resolve()
-    if not base.is_file() or base.parent != slug_folder / "correct":
-        raise ValueError(f"{path}: '# base:' must name a file in {slug_folder / 'correct'}: {base}")
+        return ROOT / "solutions" / f"{slug_of(path)}.py"
+    base = (samples / match.group(1).strip()).resolve()
+    if not base.is_file() or base.parent != samples / "correct":
+        raise ValueError(f"{path}: '# base:' must name a file in {samples / 'correct'}: {base}")
     return base
 
 
@@ -364,7 +396,5 @@ def _header_end(node: ast.ClassDef) -> int:
 
 
 if __name__ == "__main__":  # python tests/sample_builder.py SAMPLE ...: the file to grade for each
-    import sys
-
     for argument in sys.argv[1:]:
         print(build_sample(Path(argument)))

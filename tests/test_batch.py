@@ -148,6 +148,27 @@ def test_the_cache_key_ignores_only_the_layout_modules(tmp_path):
     assert _digest_files([engine], skip=NOT_GRADING) != before
 
 
+def test_the_cache_key_leaves_out_samples_and_instructor_files(tmp_path):
+    """samples/ and instructor/ decide no grade (they never ship: never_shipped): a new sample
+    or calibration note must not regrade a class; a change to the hidden tests must."""
+    from autograder.classroom.outcomes import grader_key
+    from autograder.course import load_assignment
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "assignments" / "kl_asymmetry", course / "assignments" / "kl_asymmetry")
+    (course / "solutions").mkdir()
+    shutil.copy(ROOT / "solutions" / "kl_asymmetry.py", course / "solutions")
+    assignment = load_assignment(course, "kl_asymmetry")
+    assert (assignment.folder / "samples" / "wrong").is_dir()
+    before = grader_key(assignment, "cpu")
+    (assignment.folder / "samples" / "wrong" / "new_mistake.py").write_text('"""W."""\n# expect-fail: 1.1\n')
+    (assignment.folder / "instructor").mkdir()
+    (assignment.folder / "instructor" / "notes.md").write_text("calibration\n")
+    assert grader_key(assignment, "cpu") == before
+    assignment.hidden_tests.write_text(assignment.hidden_tests.read_text() + "\n# changed\n")
+    assert grader_key(assignment, "cpu") != before
+
+
 def test_a_judges_sweep_spares_another_judges_live_judge():
     """Two Judges in one process (a Dask worker running two tasks at once, each with its own):
     the sweep after one judge ends takes the other's judge, a child of this process too, for

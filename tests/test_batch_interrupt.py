@@ -21,13 +21,14 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, build_sample, session_zygote_pids
+from sample_builder import samples_folder
 
 pytestmark = pytest.mark.xdist_group("test_batch_interrupt")  # see pyproject.toml
 
 SUBMISSIONS = {  # three kinds of grade: full marks, nothing, some
     "a_solution": ROOT / "solutions" / "kl_asymmetry.py",
     "b_template": ROOT / "student_template" / "kl_asymmetry.py",
-    "c_swapped": ROOT / "tests" / "submissions" / "kl_asymmetry" / "wrong" / "kl_arguments_swapped.py",
+    "c_swapped": samples_folder("kl_asymmetry") / "wrong" / "kl_arguments_swapped.py",
 }
 
 

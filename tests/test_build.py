@@ -84,6 +84,32 @@ def test_zip_layout(built):
         assert (zf.getinfo("run_autograder").external_attr >> 16) & 0o111
 
 
+def test_samples_ship_nowhere(built):
+    """The assignment's samples/ (a correct sample is a whole answer) is in neither the Gradescope
+    zip, nor the student bundle, nor Otter's files; and no sample is named as pytest collects."""
+    from autograder.authoring.layout import never_shipped
+    from autograder.course import list_assignments
+    from sample_builder import samples_folder
+
+    folder = ROOT / "assignments" / SLUG
+    sample = next(samples_folder(SLUG).glob("correct/*.py"))
+    assert never_shipped(sample, folder) and never_shipped(folder / "instructor" / "notes.md", folder)
+    assert not never_shipped(folder / "test_hidden.py", folder) and not never_shipped(folder / "samples.md", folder)
+    otter = built[0].parent / "otter"
+    listings = [[p.relative_to(otter).as_posix() for p in otter.rglob("*") if p.is_file()]]
+    for archive in built:
+        with zipfile.ZipFile(archive) as zf:
+            listings.append(zf.namelist())
+    for names in listings:  # each holds the assignment folder, less samples/
+        assert any(n.endswith(f"assignments/{SLUG}/test_public.py") for n in names)
+        assert not [n for n in names if "samples/" in n]
+    master = json.loads(next(otter.glob("*-master.ipynb")).read_text())
+    assert "samples/" not in json.dumps(master["cells"][0])  # the files lists of Otter's config
+    named = [p for slug in list_assignments(ROOT) for p in samples_folder(slug).rglob("*")
+             if p.name.startswith("test_") or p.name == "conftest.py"]
+    assert not named, named
+
+
 def test_student_bundle_has_no_reference_code_and_runs_check(built, tmp_path):
     from autograder.authoring.build import extract
     from autograder.authoring.templates import template_for

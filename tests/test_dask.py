@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, build_sample
+from sample_builder import samples_folder
 
 pytestmark = pytest.mark.xdist_group("test_dask")  # see pyproject.toml
 
@@ -28,7 +29,7 @@ distributed = pytest.importorskip("distributed", reason="Dask is not installed: 
 SUBMISSIONS = {  # full marks, nothing, some (three, to keep the file's time small on a loaded machine)
     "a_solution": ROOT / "solutions" / "kl_asymmetry.py",
     "b_template": ROOT / "student_template" / "kl_asymmetry.py",
-    "c_swapped": ROOT / "tests" / "submissions" / "kl_asymmetry" / "wrong" / "kl_arguments_swapped.py",
+    "c_swapped": samples_folder("kl_asymmetry") / "wrong" / "kl_arguments_swapped.py",
 }
 
 
@@ -73,6 +74,21 @@ def cluster(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def test_the_course_tarball_holds_what_judges_need_and_no_samples():
+    """Workers get the assignment as Gradescope's judge does: tests, helpers, config and the
+    reference, never samples/ (nor instructor/)."""
+    import io
+    import tarfile
+
+    from autograder.classroom.distributed import pack_course
+    from autograder.course import load_assignment
+
+    with tarfile.open(fileobj=io.BytesIO(pack_course(load_assignment(ROOT, "kl_asymmetry")))) as tar:
+        names = tar.getnames()
+    assert {"assignments/kl_asymmetry/test_hidden.py", "solutions/kl_asymmetry.py"} <= set(names)
+    assert samples_folder("kl_asymmetry").is_dir() and not [n for n in names if "samples/" in n], names
 
 
 def _class(tmp_path: Path, names=tuple(SUBMISSIONS), extra: dict[str, str] | None = None) -> Path:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, build_sample
+from conftest import ROOT, build_sample
+from sample_builder import samples_folder
 
 # the hint of reparameterization 1.4, which the table used to cut at 100 characters
 HINT_14 = "With x = theta + eps, d(x^2)/dtheta = 2x, so average 2 (theta + eps_i)."
@@ -72,7 +73,7 @@ def test_reparameterization_hint_arrives_whole_in_results_and_table(tmp_path, ca
     from autograder.cli import main
 
     results_path = tmp_path / "results.json"
-    sample = build_sample(SUBMISSIONS / "reparameterization" / "wrong" / "pathwise_sum.py")
+    sample = build_sample(samples_folder("reparameterization") / "wrong" / "pathwise_sum.py")
     assert main(["grade", "reparameterization", str(sample), "--course", str(ROOT), "--device", "cpu",
                  "--results", str(results_path)]) == 0
     printed = capsys.readouterr().out

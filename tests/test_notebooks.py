@@ -9,7 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, build_sample, expected_failures, failed_numbers, grade_file
+from conftest import ROOT, build_sample, expected_failures, failed_numbers, grade_file
+from sample_builder import samples_folder
 
 pytestmark = pytest.mark.xdist_group("test_notebooks")  # see pyproject.toml
 
@@ -337,7 +338,7 @@ def _env_of(path: Path) -> dict:
 
 @pytest.mark.parametrize("submission, expected", [
     (ROOT / "solutions" / f"{SLUG}.py", set()),
-    (SUBMISSIONS / SLUG / "wrong" / "kl_arguments_swapped.py", None),
+    (samples_folder(SLUG) / "wrong" / "kl_arguments_swapped.py", None),
 ])
 def test_otter_adapter_gives_our_verdicts_in_process(monkeypatch, assignment, submission, expected):
     from autograder.authoring.otter_master import collect_tests

@@ -195,11 +195,11 @@ def test_authoring_scripts_stay_out_of_the_student_bundle(tmp_path):
     import zipfile
 
     from autograder.authoring.build import build_gradescope_zip
-    from autograder.authoring.layout import is_instructor_tool, student_files
+    from autograder.authoring.layout import never_shipped, student_files
     from autograder.course import load_assignment
 
     scripts = [p for p in FOLDER.rglob("*.py") if "solutions" in p.read_text()]
-    assert scripts and all(is_instructor_tool(p, FOLDER) for p in scripts), scripts
+    assert scripts and all(never_shipped(p, FOLDER) for p in scripts), scripts
     assert not set(scripts) & set(student_files(FOLDER))
     with zipfile.ZipFile(build_gradescope_zip(load_assignment(ROOT, "rate_distortion"), tmp_path)) as zf:
         names = zf.namelist()

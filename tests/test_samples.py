@@ -1,4 +1,4 @@
-"""Every sample submission under tests/submissions/<assignment>/ is graded as a student's
+"""Every sample submission under assignments/<assignment>/samples/ is graded as a student's
 would be: correct variants (``# expect: full``) must get full marks, and each realistic
 mistake (``# expect-fail: N.M ...``) must fail exactly the tests it names, no more, no less.
 A wrong ``.py`` sample holds only its mistake and is graded as the module it builds
@@ -12,15 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SUBMISSIONS, build_sample, expected_failures, failed_numbers, grade_file
-from sample_builder import DEFINITIONS, base_of, build, build_source, is_mutation, names_of
+from conftest import ROOT, build_sample, expected_failures, failed_numbers, grade_file
+from sample_builder import (DEFINITIONS, all_samples, base_of, build, build_source, is_mutation, names_of,
+                            sample_id, slug_of)
 
-SAMPLES = sorted(p for p in SUBMISSIONS.glob("*/*/*") if p.suffix in (".py", ".ipynb", ".zip") or p.is_dir())
+SAMPLES = all_samples()
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[str(p.relative_to(SUBMISSIONS)) for p in SAMPLES])
+@pytest.mark.parametrize("sample", SAMPLES, ids=[sample_id(p) for p in SAMPLES])
 def test_sample_submission(sample: Path):
-    slug = sample.relative_to(SUBMISSIONS).parts[0]
+    slug = slug_of(sample)
     marker = sample if sample.is_file() and sample.suffix == ".py" else sample.with_suffix(".expect")
     expected = expected_failures(marker)
     results = grade_file(slug, sample)  # a wrong .py sample is built into a whole module first
@@ -59,7 +60,7 @@ def _without_docstrings(node: ast.AST) -> str:
     return ast.dump(node)
 
 
-@pytest.mark.parametrize("sample", MUTATIONS, ids=[str(p.relative_to(SUBMISSIONS)) for p in MUTATIONS])
+@pytest.mark.parametrize("sample", MUTATIONS, ids=[sample_id(p) for p in MUTATIONS])
 def test_wrong_sample_is_a_minimal_mutation(sample: Path, tmp_path):
     """A wrong sample holds only what differs from the module it mutates, and builds into a
     module with every definition the reference has (less those it removes)."""
@@ -83,7 +84,7 @@ def test_wrong_sample_is_a_minimal_mutation(sample: Path, tmp_path):
 
 
 def test_correct_samples_and_other_files_are_graded_as_they_are(tmp_path):
-    correct = next(SUBMISSIONS.glob("*/correct/*.py"))
+    correct = next(p for p in SAMPLES if p.parent.name == "correct" and p.suffix == ".py")
     assert build_sample(correct, tmp_path) == correct and not any(tmp_path.iterdir())
     assert build_sample(ROOT / "solutions" / "vae.py", tmp_path) == ROOT / "solutions" / "vae.py"
 

@@ -321,10 +321,10 @@ def test_students_header_counts_only_the_tests_they_may_see():
 def test_a_real_grading_says_nothing_about_hidden_tests_at_the_top():
     """kl_asymmetry with one hidden-only mistake: the visible line reads all public tests passed,
     whatever the hidden ones say; the hidden tests' own entries stay after_published."""
-    from conftest import ROOT, grade_file
+    from conftest import grade_file
+    from sample_builder import samples_folder
 
-    results = grade_file("kl_asymmetry", ROOT / "tests" / "submissions" / "kl_asymmetry" / "wrong"
-                         / "forward_unweighted.py")
+    results = grade_file("kl_asymmetry", samples_folder("kl_asymmetry") / "wrong" / "forward_unweighted.py")
     shown = [t for t in results.tests if t.visibility == "visible"]
     hidden_failed = [t for t in results.tests if t.visibility != "visible" and t.status != "passed"]
     assert hidden_failed and all(t.status == "passed" for t in shown), [t.number for t in hidden_failed]

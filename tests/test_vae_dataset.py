@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, failed_numbers, grade_file
+from sample_builder import samples_folder
 
 
 @pytest.fixture
@@ -23,6 +24,5 @@ def test_mnist_mode_calibrates_its_own_mark(fake_mnist):
     assert results.score == results.max_score, {t.number: t.output for t in results.tests if t.status != "passed"}
     output = {t.number: t.output for t in results.tests}["2.8"]
     assert "required: below" in output
-    broken = grade_file("vae", ROOT / "tests" / "submissions" / "vae" / "wrong" / "decoder_ignores_z.py",
-                        dataset="mnist")
+    broken = grade_file("vae", samples_folder("vae") / "wrong" / "decoder_ignores_z.py", dataset="mnist")
     assert {"2.8", "2.9"} <= failed_numbers(broken)

@@ -5,7 +5,7 @@ root; the zip is unpacked into ``/autograder/source``)::
 
     setup.sh  run_autograder  requirements.txt
     autograder/                 the engine, run from here (never installed into site-packages)
-    assignments/<slug>/         statement, config, public and hidden tests, helpers (not instructor/)
+    assignments/<slug>/         statement, config, public and hidden tests, helpers (not instructor/, samples/)
     solutions/<slug>.py         the reference
 
 ``setup.sh`` makes ``source/`` readable by root only, so the unprivileged user that runs
@@ -24,7 +24,7 @@ from pathlib import Path
 from ..course import Assignment
 from ..statement import statement_images
 from .student_notebook import notebook_text, write_notebook
-from .layout import ENGINE, GRADESCOPE, engine_skip, is_instructor_tool, student_engine_skip, student_files
+from .layout import ENGINE, GRADESCOPE, engine_skip, never_shipped, student_engine_skip, student_files
 from .templates import template_for
 
 
@@ -88,7 +88,7 @@ def build_gradescope_zip(assignment: Assignment, out: Path) -> Path:
         _add_text(zf, "fallback-results.json", fallback_results(assignment))
         _add_tree(zf, ENGINE, "autograder", skip=engine_skip)
         _add_tree(zf, assignment.folder, f"assignments/{assignment.slug}",
-                  skip=lambda p: is_instructor_tool(p, assignment.folder))
+                  skip=lambda p: never_shipped(p, assignment.folder))
         zf.write(assignment.solution, f"solutions/{assignment.slug}.py")
     return target
 

@@ -1,17 +1,18 @@
 """The layout rules the authoring tools share: what of the engine and of an assignment folder
 goes where (the Gradescope zip, the student bundle, Otter's files), and what never leaves the
-instructor's machine (hidden tests, ``instructor/``)."""
+instructor's machine (``instructor/``, ``samples/``)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..contract import FIXTURE_FILES, INSTRUCTOR_FOLDER
+from ..contract import FIXTURE_FILES, INSTRUCTOR_FOLDER, SAMPLES_FOLDER
 
 ENGINE = Path(__file__).resolve().parents[1]  # the autograder package
 INSTRUCTOR_PACKAGES = ("authoring", "classroom")  # engine folders only instructors run
 GRADESCOPE = Path(__file__).resolve().parent / "gradescope"  # setup.sh and run_autograder, shipped as they are
 HIDDEN_FILES = ("test_hidden.py",)
 HIDDEN_PREFIX = "hidden_"
+NEVER_SHIPPED = (INSTRUCTOR_FOLDER, SAMPLES_FOLDER)  # folders of an assignment folder
 
 
 def engine_skip(path: Path) -> bool:
@@ -35,15 +36,18 @@ def is_hidden(path: Path) -> bool:
     return path.name in HIDDEN_FILES or path.name.startswith(HIDDEN_PREFIX)
 
 
-def is_instructor_tool(path: Path, folder: Path) -> bool:
-    """Whether ``path`` lies in the ``instructor/`` folder of the assignment folder ``folder``
-    (calibration scripts, plots of the reference, notes): it goes nowhere, neither to
-    students nor into the Gradescope zip nor Otter's files. Grading code never lives there."""
+def never_shipped(path: Path, folder: Path) -> bool:
+    """Whether ``path`` lies in the ``instructor/`` or ``samples/`` folder of the assignment
+    folder ``folder``: it goes nowhere, neither to students nor into the Gradescope zip nor
+    Otter's files. ``instructor/`` holds instructors' tools (calibration scripts, plots of the
+    reference, notes); ``samples/`` the sample submissions that test the grader, and a correct
+    one is a whole answer. Grading code never lives in either: neither decides a grade, so
+    neither is in batch's cache key (classroom/outcomes.py) nor needed where grading runs."""
     try:
         parts = Path(path).resolve().relative_to(Path(folder).resolve()).parts
     except ValueError:
         return False
-    return len(parts) > 1 and parts[0] == INSTRUCTOR_FOLDER
+    return len(parts) > 1 and parts[0] in NEVER_SHIPPED
 
 
 def _named_files(path: Path) -> set[str]:
@@ -75,7 +79,8 @@ def _named_files(path: Path) -> set[str]:
 def student_files(folder: Path) -> list[Path]:
     """The files of an assignment folder that go into the student bundle.
 
-    Never a hidden file (``test_hidden.py``, ``hidden_*``) nor anything in ``instructor/``.
+    Never a hidden file (``test_hidden.py``, ``hidden_*``) nor anything in ``instructor/`` or
+    ``samples/``.
     Every other file except Python files, which ship only when the public tests use them:
     ``test_public.py``, and each Python file that a shipped Python file names (its file name
     in a string, an import of it, or a contract fixture it takes: ``judge`` ships
@@ -83,7 +88,7 @@ def student_files(folder: Path) -> list[Path]:
     (used by the hidden tests alone) stays on the judge's side by itself.
     """
     files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not is_hidden(p)
-             and not is_instructor_tool(p, folder)
+             and not never_shipped(p, folder)
              and "__pycache__" not in p.relative_to(folder).parts and p.suffix != ".pyc"]
     python = {}
     for p in files:

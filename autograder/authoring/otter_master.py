@@ -258,7 +258,7 @@ def write_otter_master(assignment: Assignment, out: Path) -> Path:
     the reference and the hidden tests: like the Gradescope zip, it is for instructors only."""
     import nbformat
 
-    from .layout import ENGINE, is_instructor_tool, student_engine_skip, student_files
+    from .layout import ENGINE, never_shipped, student_engine_skip, student_files
 
     slug = assignment.slug
     folder = Path(out) / slug / OTTER_DIR
@@ -269,7 +269,7 @@ def write_otter_master(assignment: Assignment, out: Path) -> Path:
     _copy_tree(ENGINE, folder / "autograder",
                skip=student_engine_skip)
     copied = _copy_tree(assignment.folder, folder / "assignments" / slug,
-                        skip=lambda p: is_instructor_tool(p, assignment.folder))
+                        skip=lambda p: never_shipped(p, assignment.folder))
     (folder / "solutions").mkdir(exist_ok=True)
     shutil.copy2(assignment.solution, folder / "solutions" / f"{slug}.py")
     (folder / "requirements.txt").write_text(REQUIREMENTS)

@@ -40,6 +40,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..authoring.layout import never_shipped
 from ..course import Assignment
 from .export import Entry
 from .judges import Judges
@@ -67,10 +68,12 @@ def default_resources(assignment: Assignment, device: str) -> dict:
 
 
 def pack_course(assignment: Assignment) -> bytes:
-    """The assignment folder and its solution as a tar (deterministic: sorted, no times)."""
+    """The assignment folder and its solution as a tar (deterministic: sorted, no times). Not
+    samples/ nor instructor/ (never_shipped): no judge needs them, as none on Gradescope has them."""
     buf = io.BytesIO()
     root = assignment.root
-    files = [p for p in sorted(assignment.folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    files = [p for p in sorted(assignment.folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts
+             and not never_shipped(p, assignment.folder)]
     if assignment.solution.exists():
         files.append(assignment.solution)
     with tarfile.open(fileobj=buf, mode="w") as tar:

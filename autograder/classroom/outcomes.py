@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..atomic import atomic_write_text
+from ..authoring.layout import never_shipped
 from ..course import Assignment
 from .export import Entry
 
@@ -32,12 +33,15 @@ class Outcome:
 NOT_GRADING = frozenset(f"classroom/{name}.py" for name in ("report", "student_pages", "lms", "publish", "similarity"))
 
 
-def _digest_files(paths: list[Path], skip: frozenset = frozenset()) -> str:
+def _digest_files(paths: list[Path], skip: frozenset = frozenset(), leave_out=lambda path: False) -> str:
+    """The digest of the files (and folders' files, by relative path) ``paths``, less those a
+    folder's ``skip`` names (relative paths) and those ``leave_out`` is true for."""
     h = hashlib.sha256()
     for base in paths:
         files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else [base]
         for f in files:
-            if "__pycache__" in f.parts or (base.is_dir() and f.relative_to(base).as_posix() in skip):
+            if "__pycache__" in f.parts or (base.is_dir() and f.relative_to(base).as_posix() in skip) \
+                    or leave_out(f):
                 continue
             h.update(str(f.relative_to(base) if base.is_dir() else f.name).encode())
             h.update(f.read_bytes())
@@ -45,10 +49,13 @@ def _digest_files(paths: list[Path], skip: frozenset = frozenset()) -> str:
 
 
 def grader_key(assignment: Assignment, device: str) -> str:
-    """Changes whenever anything that decides a grade changes."""
+    """Changes whenever anything that decides a grade changes. Not the assignment's samples/
+    nor instructor/: they never reach a judge on Gradescope, so they cannot decide a grade,
+    and adding a sample must not regrade a class."""
     parts = [assignment.folder, assignment.solution]
     dataset = assignment.dataset
-    digest = _digest_files([p for p in parts if p.exists()]) + \
+    digest = _digest_files([p for p in parts if p.exists()],
+                           leave_out=lambda f: never_shipped(f, assignment.folder)) + \
         _digest_files([ENGINE], skip=NOT_GRADING)
     return hashlib.sha256(f"{__version__}|{device}|{dataset}|{digest}"
                           .encode()).hexdigest()

@@ -4,7 +4,7 @@ nothing in instructor/ ships, neither to students nor in the Gradescope zip).
 Students choose their own model and training, so the sweep is never compared with the
 reference's numbers; what needs measuring is how far correct sweeps stray from the physics
 (training noise) and how far wrong ones do. This script runs the beta sweep of the reference and
-of every sample submission under tests/submissions/rate_distortion/ (correct ones: other models,
+of every sample submission under assignments/rate_distortion/samples/ (correct ones: other models,
 optimisers, batch sizes; wrong ones: realistic mistakes), on one CPU thread, with the configured
 betas and epochs, over a few seeds, and prints per sweep:
 
@@ -35,10 +35,10 @@ from autograder.contract import load_config, load_judge_helpers, load_python  # 
 from autograder.data import load_digits_binary  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests"))
-from sample_builder import build_sample  # noqa: E402  - a wrong sample is a mutation: build it first
+from sample_builder import build_sample, samples_folder  # noqa: E402  - a wrong sample is a mutation: build it first
 
 judge = load_judge_helpers(ASSIGNMENT)
-SAMPLES = ROOT / "tests" / "submissions" / "rate_distortion"
+SAMPLES = samples_folder("rate_distortion")
 
 
 def measures(points, bounds: dict, config: dict) -> dict:
