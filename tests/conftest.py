@@ -15,6 +15,8 @@ for _folder in (ROOT, ROOT / "tests"):
 
 from sample_builder import build_sample  # noqa: E402
 
+pytest_plugins = ["xdist_groups"]  # `--dist loadgroup` that holds (tests/xdist_groups.py)
+
 
 def grade_file(slug: str, path: Path, *, public_only: bool = False, dataset: str = "digits"):
     """Grade ``path`` in-process on the CPU, as `autograder grade` does. A wrong sample
