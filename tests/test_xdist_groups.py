@@ -27,14 +27,15 @@ def test_record(n):
 '''
 
 
-def _workers(tmp_path: Path, plugin: bool) -> dict[str, set[str]]:
+def _workers(tmp_path: Path) -> dict[str, set[str]]:
+    """Run both modules under two workers with the plugin; the workers each module ran on."""
     log = tmp_path / "workers.log"
     for name, header in (("test_grouped", 'import pytest\npytestmark = pytest.mark.xdist_group("grouped")'),
                          ("test_free", "")):
         (tmp_path / f"{name}.py").write_text(TEST.format(header=header, log=str(log)))
     env = dict(os.environ, PYTHONPATH=str(HERE))
     argv = [sys.executable, "-m", "pytest", "-q", "-n", "2", "--dist", "loadgroup", "-p", "no:cacheprovider",
-            "--rootdir", str(tmp_path), str(tmp_path)] + (["-p", "xdist_groups"] if plugin else [])
+            "-p", "xdist_groups", "--rootdir", str(tmp_path), str(tmp_path)]
     proc = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     seen: dict[str, set[str]] = {}
@@ -45,6 +46,6 @@ def _workers(tmp_path: Path, plugin: bool) -> dict[str, set[str]]:
 
 
 def test_a_grouped_module_runs_on_one_worker_and_the_rest_spread(tmp_path):
-    seen = _workers(tmp_path, plugin=True)
+    seen = _workers(tmp_path)
     assert len(seen["test_grouped"]) == 1, seen
     assert seen["test_free"] == {"gw0", "gw1"}, seen
