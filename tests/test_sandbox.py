@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -228,3 +229,57 @@ def test_a_dead_sandbox_never_takes_in_its_neighbours_processes(tmp_path):
         first.close()
         for neighbour in neighbours:
             neighbour.close()
+
+
+KILLED_JUDGE = '''
+import os, sys, time
+from pathlib import Path
+from autograder.sandbox import process
+child = process.Child(Path(sys.argv[1]), "kl_asymmetry", process.Limits(), "cpu")
+child.start(60)
+print(child.stage, flush=True)
+time.sleep(600)  # killed here, its child alive
+'''
+
+
+def test_a_killed_judges_child_folder_is_swept_by_the_next_judge(monkeypatch):
+    """A judge killed outright (SIGKILL: the OOM killer, a Dask worker killed mid-grading)
+    cannot remove its child's folder in /tmp. Its lock dies with it, so the next judge's
+    first child removes it; a live judge's folder, and a folder just made, stay. (In a temp
+    folder of this test's own: a sweep of /tmp could meet a parallel test's folder in the
+    microseconds between its making and its lock.)"""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from autograder.sandbox import process, stage
+
+    base = Path(tempfile.mkdtemp(prefix="ag-sweep-test-"))
+    base.chmod(0o755)  # a sandbox uid passes through to its folder, as in /tmp
+    try:
+        submission = base / "kl_asymmetry.py"
+        submission.write_text(SOLUTION)
+        judge = subprocess.Popen([sys.executable, "-c", KILLED_JUDGE, str(submission)], cwd=ROOT,
+                                 stdout=subprocess.PIPE, text=True, env=dict(os.environ, TMPDIR=str(base)))
+        try:
+            dead = Path(judge.stdout.readline().strip())
+        finally:
+            judge.kill()
+            judge.wait()
+        assert dead.parent == base and dead.name.startswith(stage.PREFIX) and dead.is_dir(), \
+            "the killed judge left its folder"
+        monkeypatch.setattr(tempfile, "tempdir", str(base))
+        live = process.Child(submission, "kl_asymmetry", process.Limits(), "cpu")
+        try:
+            live.start(60)
+            assert live.stage.parent == base
+            assert dead not in stage.sweep(str(base), min_age_s=3600) and dead.is_dir(), "a folder just made stays"
+            removed = stage.sweep(str(base), min_age_s=0)
+            assert dead in removed and not dead.exists()
+            assert live.stage not in removed and live.stage.is_dir(), "a live judge's folder stays"
+        finally:
+            live.close()
+        assert not live.stage.exists()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -17,7 +17,6 @@ import select
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from . import probe, wire
 from .forkserver import kill_uid
+from .stage import Stage
 from .jail_config import CHILD_FILES, HERE, SandboxError, child_env, interpreter, jail_config  # noqa: F401
 
 JAIL_SCRIPT = probe.JAIL
@@ -175,11 +175,12 @@ class Child:
         self.root = os.geteuid() == 0
         self.uid = _free_uid() if self.root else None
         self.gid = self.uid
-        self.stage = Path(tempfile.mkdtemp(prefix="ag-child-"))
+        self._stage = Stage()  # its lock tells a later judge whether this one is still alive
+        self.stage = self._stage.path
         try:
             self._launch(submission, module, limits, device, seed, protect)
         except BaseException:  # e.g. a Ctrl-C while a zygote starts: leave no folder behind
-            shutil.rmtree(self.stage, ignore_errors=True)
+            self._stage.remove()
             raise
 
     def _launch(self, submission: Path, module: str, limits: Limits, device: str, seed: int,
@@ -511,7 +512,7 @@ class Child:
         self._drain.join(timeout=1)
         if self.proc.stdout:
             self.proc.stdout.close()
-        shutil.rmtree(self.stage, ignore_errors=True)
+        self._stage.remove()
 
     def kill(self) -> None:
         """Kill every process of the sandbox until none is left (a fork chain included)."""
